@@ -1,0 +1,41 @@
+"""constrain: make language-model output follow a format exactly.
+
+>>> import constrain as c
+>>> date = c.regex(r"\\d{4}-\\d{2}-\\d{2}")
+>>> date.accepts("2024-02-29"), date.accepts_prefix("2024-0"), date.accepts("2024-2-29")
+(True, True, False)
+"""
+from __future__ import annotations
+
+from .constraints import Choice, Constraint, Regex, RegularConstraint, choice, regex
+from .errors import (
+    ConstrainError,
+    LimitExceeded,
+    RegexError,
+    RepairError,
+    TokenRejected,
+    UnsupportedRegex,
+    VocabularyError,
+)
+from .mask.matcher import Matcher
+from .vocab.vocabulary import Vocabulary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Choice",
+    "ConstrainError",
+    "Constraint",
+    "LimitExceeded",
+    "Matcher",
+    "Regex",
+    "RegexError",
+    "RegularConstraint",
+    "RepairError",
+    "TokenRejected",
+    "UnsupportedRegex",
+    "Vocabulary",
+    "VocabularyError",
+    "choice",
+    "regex",
+]

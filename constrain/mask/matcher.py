@@ -1,0 +1,181 @@
+"""Matchers: per-sequence constraint state that yields token masks and advances with chosen tokens.
+
+Every matcher has the same interface (``mask``, ``allowed_token_ids``, ``advance``,
+``rollback``, ``is_accepting``, ``forced_bytes``, ``copy``) whatever the constraint
+behind it. Masks are memoized by automaton state and shared by every matcher of the
+same constraint and vocabulary, so a repeated state costs one dictionary lookup.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+
+import numpy as np
+
+from ..errors import LimitExceeded, TokenRejected
+from ..regex.dfa import DEAD, LazyDFA
+from ..vocab.vocabulary import Vocabulary
+from .bitmask import allowed_ids, is_allowed, num_words, pack
+from .walk import TrieWalker
+
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+
+
+class Matcher(ABC):
+    """Constraint state for one sequence being generated."""
+
+    vocab: Vocabulary
+
+    @abstractmethod
+    def mask(self) -> np.ndarray:
+        """The allowed tokens as int32 words (``ceil(vocab.size / 32)``); treat it as read-only."""
+
+    @abstractmethod
+    def advance(self, token_id: int) -> None:
+        """Consume one token; raises ``TokenRejected`` if the mask does not allow it."""
+
+    @abstractmethod
+    def rollback(self, num_tokens: int = 1) -> None:
+        """Undo the last ``num_tokens`` advances."""
+
+    @abstractmethod
+    def is_accepting(self) -> bool:
+        """Whether the output so far is a complete string of the language."""
+
+    @abstractmethod
+    def is_finished(self) -> bool:
+        """Whether an end-of-sequence token has been consumed."""
+
+    @abstractmethod
+    def forced_bytes(self) -> bytes:
+        """Bytes every valid continuation must start with (empty when there is a choice)."""
+
+    @abstractmethod
+    def copy(self) -> "Matcher":
+        """An independent matcher in the same state (cheap; caches are shared)."""
+
+    def fill_mask(self, out: np.ndarray) -> None:
+        """Write the mask into ``out`` (one row of a ``(batch, words)`` int32 array)."""
+        out[...] = self.mask()
+
+    def allowed_token_ids(self) -> np.ndarray:
+        """Ids of the allowed tokens, ascending."""
+        return allowed_ids(self.mask(), self.vocab.size)
+
+    def is_allowed(self, token_id: int) -> bool:
+        """Whether one token is allowed now."""
+        return 0 <= token_id < self.vocab.size and is_allowed(self.mask(), token_id)
+
+
+class DFAMaskCache:
+    """Token masks of one DFA over one vocabulary, memoized by DFA state (LRU, bounded in bytes)."""
+
+    def __init__(self, dfa: LazyDFA, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.dfa = dfa
+        self.vocab = vocab
+        self.walker = TrieWalker(dfa, vocab.trie)
+        self.max_bytes = max_bytes
+        self._masks: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        eos = np.zeros(vocab.size, dtype=bool)
+        eos[list(vocab.eos_token_ids)] = True
+        self.eos_words = pack(eos)
+        self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
+
+    def mask(self, state: int) -> np.ndarray:
+        words = self._masks.get(state)
+        if words is not None:
+            self._masks.move_to_end(state)
+            return words
+        allowed = np.zeros(self.vocab.size, dtype=bool)
+        allowed[self.walker.allowed_tokens(state)] = True
+        words = pack(allowed)
+        if self.dfa.is_accepting(state):
+            words = words | self.eos_words
+        words.flags.writeable = False
+        self._store(state, words)
+        return words
+
+    def _store(self, state: int, words: np.ndarray) -> None:
+        if words.nbytes > self.max_bytes:
+            raise LimitExceeded("mask cache bytes", self.max_bytes, "one mask is larger than the whole cache")
+        self._masks[state] = words
+        self._bytes += words.nbytes
+        while self._bytes > self.max_bytes:
+            _old, dropped = self._masks.popitem(last=False)
+            self._bytes -= dropped.nbytes
+
+
+class DFAMatcher(Matcher):
+    """Matcher for a regular language: the state is one DFA state, with a history for rollback."""
+
+    def __init__(self, cache: DFAMaskCache) -> None:
+        self.cache = cache
+        self.dfa = cache.dfa
+        self.vocab = cache.vocab
+        self._states: list[int] = [self.dfa.start]
+        self._finished_at: int | None = None
+
+    @property
+    def state(self) -> int:
+        return self._states[-1]
+
+    def mask(self) -> np.ndarray:
+        if self._finished_at is not None:
+            return self.cache.eos_words
+        return self.cache.mask(self.state)
+
+    def advance(self, token_id: int) -> None:
+        if self._finished_at is not None:
+            if token_id in self.vocab.eos_token_ids:
+                self._states.append(self.state)
+                return
+            raise TokenRejected(f"token {token_id} after end of sequence")
+        if token_id in self.vocab.eos_token_ids:
+            if not self.dfa.is_accepting(self.state):
+                raise TokenRejected(f"end-of-sequence token {token_id} before the output is complete")
+            self._finished_at = len(self._states)
+            self._states.append(self.state)
+            return
+        data = self.vocab.token_to_bytes(token_id)
+        if data is None:
+            raise TokenRejected(f"token {token_id} has no bytes (special or out of range) and is never allowed")
+        nxt = self.dfa.run(self.state, data)
+        if nxt == DEAD:
+            raise TokenRejected(f"token {token_id} ({data!r}) cannot continue the output")
+        self._states.append(nxt)
+
+    def advance_bytes(self, data: bytes) -> None:
+        """Consume raw bytes (e.g. forced bytes) as one step; raises ``TokenRejected`` if they lead nowhere."""
+        nxt = self.dfa.run(self.state, data)
+        if nxt == DEAD:
+            raise TokenRejected(f"bytes {data!r} cannot continue the output")
+        self._states.append(nxt)
+
+    def rollback(self, num_tokens: int = 1) -> None:
+        if num_tokens < 0 or num_tokens > len(self._states) - 1:
+            raise ValueError(f"cannot roll back {num_tokens} tokens; {len(self._states) - 1} consumed")
+        if num_tokens:
+            del self._states[-num_tokens:]
+        if self._finished_at is not None and len(self._states) <= self._finished_at:
+            self._finished_at = None
+
+    def is_accepting(self) -> bool:
+        return self._finished_at is not None or self.dfa.is_accepting(self.state)
+
+    def is_finished(self) -> bool:
+        return self._finished_at is not None
+
+    def forced_bytes(self) -> bytes:
+        if self._finished_at is not None:
+            return b""
+        return self.dfa.forced_bytes(self.state)
+
+    def copy(self) -> "DFAMatcher":
+        other = DFAMatcher.__new__(DFAMatcher)
+        other.cache = self.cache
+        other.dfa = self.dfa
+        other.vocab = self.vocab
+        other._states = list(self._states)
+        other._finished_at = self._finished_at
+        return other

@@ -1,0 +1,115 @@
+"""Thompson NFA over bytes, built from regex syntax trees; several tagged patterns may share one NFA.
+
+Tags let one automaton recognise several lexemes at once (a grammar's lexer): each
+accepting NFA state carries the tag of the pattern it ends.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import LimitExceeded
+from .charset import utf8_sequences
+from .ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
+
+DEFAULT_MAX_NFA_STATES = 500_000
+
+
+@dataclass
+class NFA:
+    """States are ints; ``edges[q]`` holds ``(lo, hi, target)`` byte-range moves; ``eps[q]`` empty moves."""
+
+    eps: list[list[int]] = field(default_factory=list)
+    edges: list[list[tuple[int, int, int]]] = field(default_factory=list)
+    start: int = 0
+    accept: dict[int, int] = field(default_factory=dict)
+    max_states: int = DEFAULT_MAX_NFA_STATES
+
+    def new_state(self) -> int:
+        if len(self.eps) >= self.max_states:
+            raise LimitExceeded(
+                "NFA states", self.max_states, "the pattern is too large (large counted repetitions multiply its size)"
+            )
+        self.eps.append([])
+        self.edges.append([])
+        return len(self.eps) - 1
+
+    def live_states(self) -> set[int]:
+        """States from which some accepting state can be reached."""
+        rev: list[list[int]] = [[] for _ in self.eps]
+        for q, targets in enumerate(self.eps):
+            for t in targets:
+                rev[t].append(q)
+        for q, moves in enumerate(self.edges):
+            for _lo, _hi, t in moves:
+                rev[t].append(q)
+        live = set(self.accept)
+        stack = list(live)
+        while stack:
+            q = stack.pop()
+            for p in rev[q]:
+                if p not in live:
+                    live.add(p)
+                    stack.append(p)
+        return live
+
+
+def build_nfa(patterns: list[Node], max_states: int = DEFAULT_MAX_NFA_STATES) -> NFA:
+    """One NFA recognising every pattern; pattern ``i`` ends in a state tagged ``i``."""
+    nfa = NFA(max_states=max_states)
+    nfa.start = nfa.new_state()
+    for tag, node in enumerate(patterns):
+        s = nfa.new_state()
+        nfa.eps[nfa.start].append(s)
+        e = _fragment(nfa, node, s)
+        nfa.accept[e] = tag
+    return nfa
+
+
+def _fragment(nfa: NFA, node: Node, s: int) -> int:
+    """Add states for ``node`` starting at ``s``; return the state reached at its end."""
+    if isinstance(node, Empty):
+        return s
+    if isinstance(node, Bytes):
+        for b in node.data:
+            t = nfa.new_state()
+            nfa.edges[s].append((b, b, t))
+            s = t
+        return s
+    if isinstance(node, Chars):
+        e = nfa.new_state()
+        for seq in utf8_sequences(node.ranges):
+            q = s
+            for i, (lo, hi) in enumerate(seq):
+                t = e if i == len(seq) - 1 else nfa.new_state()
+                nfa.edges[q].append((lo, hi, t))
+                q = t
+        return e
+    if isinstance(node, Concat):
+        for item in node.items:
+            s = _fragment(nfa, item, s)
+        return s
+    if isinstance(node, Alt):
+        e = nfa.new_state()
+        for item in node.items:
+            b = nfa.new_state()
+            nfa.eps[s].append(b)
+            nfa.eps[_fragment(nfa, item, b)].append(e)
+        return e
+    if isinstance(node, Repeat):
+        for _ in range(node.min):
+            s = _fragment(nfa, node.item, s)
+        if node.max is None:
+            loop = nfa.new_state()
+            nfa.eps[s].append(loop)
+            body_end = _fragment(nfa, node.item, loop)
+            nfa.eps[body_end].append(loop)
+            e = nfa.new_state()
+            nfa.eps[loop].append(e)
+            return e
+        e = nfa.new_state()
+        for _ in range(node.max - node.min):
+            nfa.eps[s].append(e)
+            s = _fragment(nfa, node.item, s)
+        nfa.eps[s].append(e)
+        return e
+    raise TypeError(f"unknown regex node {node!r}")
