@@ -7,6 +7,7 @@ same constraint and vocabulary, so a repeated state costs one dictionary lookup.
 """
 from __future__ import annotations
 
+import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 
@@ -16,6 +17,7 @@ from ..errors import LimitExceeded, TokenRejected
 from ..regex.dfa import DEAD, LazyDFA
 from ..vocab.vocabulary import Vocabulary
 from .bitmask import allowed_ids, is_allowed, num_words, pack
+from .slices import VocabularySlices, best_slice, looks_permissive, walk_outside
 from .walk import TrieWalker
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
@@ -67,11 +69,26 @@ class Matcher(ABC):
         return 0 <= token_id < self.vocab.size and is_allowed(self.mask(), token_id)
 
 
+_SLICES: "weakref.WeakKeyDictionary[Vocabulary, VocabularySlices]" = weakref.WeakKeyDictionary()
+
+
+def vocabulary_slices(vocab: Vocabulary) -> VocabularySlices:
+    """The slice tables of ``vocab``, built once and shared by every constraint."""
+    found = _SLICES.get(vocab)
+    if found is None:
+        found = VocabularySlices(vocab)
+        _SLICES[vocab] = found
+    return found
+
+
 class DFAMaskCache:
     """Token masks of one DFA over one vocabulary, memoized by DFA state (LRU, bounded in bytes)."""
 
-    def __init__(self, dfa: LazyDFA, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self, dfa: LazyDFA, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES, use_slices: bool = True
+    ) -> None:
         self.dfa = dfa
+        self.use_slices = use_slices
         self.vocab = vocab
         self.walker = TrieWalker(dfa, vocab.trie)
         self.max_bytes = max_bytes
@@ -87,14 +104,22 @@ class DFAMaskCache:
         if words is not None:
             self._masks.move_to_end(state)
             return words
-        allowed = np.zeros(self.vocab.size, dtype=bool)
-        allowed[self.walker.allowed_tokens(state)] = True
-        words = pack(allowed)
+        words = pack(self.allowed(state))
         if self.dfa.is_accepting(state):
             words = words | self.eos_words
         words.flags.writeable = False
         self._store(state, words)
         return words
+
+    def allowed(self, state: int) -> np.ndarray:
+        """Boolean array over the vocabulary (EOS excluded): a slice for permissive states, else a trie walk."""
+        if state != DEAD and self.use_slices and looks_permissive(self.dfa, state):
+            piece = best_slice(self.dfa, state, vocabulary_slices(self.vocab))
+            if piece is not None:
+                return walk_outside(self.dfa, state, piece)
+        allowed = np.zeros(self.vocab.size, dtype=bool)
+        allowed[self.walker.allowed_tokens(state)] = True
+        return allowed
 
     def _store(self, state: int, words: np.ndarray) -> None:
         if words.nbytes > self.max_bytes:

@@ -5,10 +5,12 @@ accepting NFA state carries the tag of the pattern it ends.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import LimitExceeded
-from .charset import utf8_sequences
+from .charset import Ranges, utf8_sequences
 from .ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
 
 DEFAULT_MAX_NFA_STATES = 500_000
@@ -65,6 +67,41 @@ def build_nfa(patterns: list[Node], max_states: int = DEFAULT_MAX_NFA_STATES) ->
     return nfa
 
 
+@functools.lru_cache(maxsize=1024)
+def char_class_automaton(ranges: Ranges) -> tuple[int, tuple[tuple[int, int, int, int], ...]]:
+    """The minimal acyclic byte automaton for the UTF-8 encodings of a code-point set.
+
+    Returns ``(num_states, moves)`` with local states 0 (start) and 1 (end) and moves
+    ``(src, lo, hi, dst)``. Equal suffixes are shared, so ``\\w`` costs a few hundred
+    states instead of thousands; the result is cached per set.
+    """
+    root: dict[tuple[int, int], Any] = {}
+    for seq in utf8_sequences(ranges):
+        trie = root
+        for i, rng in enumerate(seq):
+            if i == len(seq) - 1:
+                trie[rng] = None
+            else:
+                trie = trie.setdefault(rng, {})
+    ids: dict[tuple[tuple[int, int, int], ...], int] = {}
+    moves: list[tuple[int, int, int, int]] = []
+
+    def intern(trie: dict[tuple[int, int], Any], is_root: bool = False) -> int:
+        sig = tuple(sorted((lo, hi, 1 if child is None else intern(child)) for (lo, hi), child in trie.items()))
+        if is_root:
+            moves.extend((0, lo, hi, dst) for lo, hi, dst in sig)
+            return 0
+        found = ids.get(sig)
+        if found is None:
+            found = len(ids) + 2
+            ids[sig] = found
+            moves.extend((found, lo, hi, dst) for lo, hi, dst in sig)
+        return found
+
+    intern(root, is_root=True)
+    return len(ids) + 2, tuple(moves)
+
+
 def _fragment(nfa: NFA, node: Node, s: int) -> int:
     """Add states for ``node`` starting at ``s``; return the state reached at its end."""
     if isinstance(node, Empty):
@@ -76,13 +113,11 @@ def _fragment(nfa: NFA, node: Node, s: int) -> int:
             s = t
         return s
     if isinstance(node, Chars):
+        count, moves = char_class_automaton(node.ranges)
         e = nfa.new_state()
-        for seq in utf8_sequences(node.ranges):
-            q = s
-            for i, (lo, hi) in enumerate(seq):
-                t = e if i == len(seq) - 1 else nfa.new_state()
-                nfa.edges[q].append((lo, hi, t))
-                q = t
+        local = [s, e] + [nfa.new_state() for _ in range(count - 2)]
+        for a, lo, hi, b in moves:
+            nfa.edges[local[a]].append((lo, hi, local[b]))
         return e
     if isinstance(node, Concat):
         for item in node.items:
