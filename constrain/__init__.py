@@ -18,12 +18,15 @@ from .errors import (
     VocabularyError,
 )
 from .mask.matcher import Matcher
+from .repair import Fix, RepairResult, repair, repair_strict
 from .vocab.vocabulary import Vocabulary
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Choice",
+    "Fix",
+    "RepairResult",
     "ConstrainError",
     "Constraint",
     "LimitExceeded",
@@ -38,4 +41,6 @@ __all__ = [
     "VocabularyError",
     "choice",
     "regex",
+    "repair",
+    "repair_strict",
 ]
