@@ -17,6 +17,7 @@ from .errors import (
     UnsupportedRegex,
     VocabularyError,
 )
+from .generate import Generation, StreamEvent, describe, generate, stream
 from .mask.matcher import Matcher
 from .repair import Fix, RepairResult, repair, repair_strict
 from .vocab.vocabulary import Vocabulary
@@ -26,6 +27,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Choice",
     "Fix",
+    "Generation",
+    "StreamEvent",
     "RepairResult",
     "ConstrainError",
     "Constraint",
@@ -40,7 +43,10 @@ __all__ = [
     "Vocabulary",
     "VocabularyError",
     "choice",
+    "describe",
+    "generate",
     "regex",
     "repair",
     "repair_strict",
+    "stream",
 ]

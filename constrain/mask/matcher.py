@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import LimitExceeded, TokenRejected
 from ..regex.dfa import DEAD, LazyDFA
 from ..vocab.vocabulary import Vocabulary
+from .budget import BudgetTable
 from .bitmask import allowed_ids, is_allowed, num_words, pack
 from .slices import VocabularySlices, best_slice, looks_permissive, walk_outside
 from .walk import TrieWalker
@@ -55,6 +56,18 @@ class Matcher(ABC):
     @abstractmethod
     def copy(self) -> "Matcher":
         """An independent matcher in the same state (cheap; caches are shared)."""
+
+    def budget_mask(self, remaining: int) -> np.ndarray:
+        """The mask restricted to tokens after which the output can still finish within ``remaining`` tokens.
+
+        ``remaining`` counts the token about to be chosen. Matchers that cannot bound their
+        distance to acceptance raise ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support budget-aware closing")
+
+    def tokens_to_accept(self) -> int:
+        """A number of tokens that always suffices to reach an accepting state from here."""
+        raise NotImplementedError(f"{type(self).__name__} does not support budget-aware closing")
 
     def fill_mask(self, out: np.ndarray) -> None:
         """Write the mask into ``out`` (one row of a ``(batch, words)`` int32 array)."""
@@ -98,6 +111,36 @@ class DFAMaskCache:
         eos[list(vocab.eos_token_ids)] = True
         self.eos_words = pack(eos)
         self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
+        self._budget: BudgetTable | None = None
+        self._budget_masks: dict[tuple[int, int], np.ndarray] = {}
+
+    def budget_mask(self, state: int, remaining: int) -> np.ndarray:
+        """Mask of tokens after which acceptance is at most ``remaining - 1`` bytes away (EOS if accepting)."""
+        full = self.mask(state)
+        if self._budget is None:
+            self._budget = BudgetTable(self.dfa, self.vocab)
+        ids, dists, worst = self._budget.entry(state, allowed_ids(full, self.vocab.size))
+        if worst <= remaining - 1:
+            return full
+        key = (state, remaining)
+        words = self._budget_masks.get(key)
+        if words is None:
+            allowed = np.zeros(self.vocab.size, dtype=bool)
+            allowed[ids[dists <= remaining - 1]] = True
+            words = pack(allowed)
+            if self.dfa.is_accepting(state):
+                words = words | self.eos_words
+            words.flags.writeable = False
+            if len(self._budget_masks) > 4096:
+                self._budget_masks.clear()
+            self._budget_masks[key] = words
+        return words
+
+    def distance(self, state: int) -> int:
+        """Tokens that always suffice to take ``state`` to acceptance."""
+        if self._budget is None:
+            self._budget = BudgetTable(self.dfa, self.vocab)
+        return self._budget.distances.distance(state)
 
     def mask(self, state: int) -> np.ndarray:
         words = self._masks.get(state)
@@ -149,6 +192,14 @@ class DFAMatcher(Matcher):
         if self._finished_at is not None:
             return self.cache.eos_words
         return self.cache.mask(self.state)
+
+    def tokens_to_accept(self) -> int:
+        return 0 if self.is_accepting() else self.cache.distance(self.state)
+
+    def budget_mask(self, remaining: int) -> np.ndarray:
+        if self._finished_at is not None:
+            return self.cache.eos_words
+        return self.cache.budget_mask(self.state, remaining)
 
     def advance(self, token_id: int) -> None:
         if self._finished_at is not None:

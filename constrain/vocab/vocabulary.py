@@ -61,6 +61,7 @@ class Vocabulary:
         self.size: int = size if size is not None else n
         self.name = name
         self._trie: TokenTrie | None = None
+        self._arrays: TokenByteArrays | None = None
         self._fingerprint: str | None = None
 
     def __len__(self) -> int:
@@ -76,6 +77,13 @@ class Vocabulary:
         if self._trie is None:
             self._trie = TokenTrie.build(self.token_bytes)
         return self._trie
+
+    @property
+    def byte_arrays(self) -> "TokenByteArrays":
+        """Every token's bytes as flat numpy arrays (built on first use, then kept)."""
+        if self._arrays is None:
+            self._arrays = TokenByteArrays.build(self.token_bytes, self.size)
+        return self._arrays
 
     @property
     def fingerprint(self) -> str:
@@ -215,6 +223,19 @@ def _metaspace_char(decoder: dict[str, Any]) -> str | None:
     return None
 
 
-def token_lengths(vocab: Vocabulary) -> np.ndarray:
-    """Byte length of every id (0 for ids without bytes)."""
-    return np.array([len(b) if b else 0 for b in vocab.token_bytes] + [0] * (vocab.size - len(vocab.token_bytes)))
+class TokenByteArrays:
+    """Token bytes concatenated in id order: ``flat[starts[i] : starts[i] + lens[i]]`` is token ``i``."""
+
+    def __init__(self, flat: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> None:
+        self.flat = flat
+        self.starts = starts
+        self.lens = lens
+
+    @classmethod
+    def build(cls, token_bytes: Sequence[bytes | None], size: int) -> "TokenByteArrays":
+        lens = np.zeros(size, dtype=np.int64)
+        lens[: len(token_bytes)] = [len(b) if b else 0 for b in token_bytes]
+        starts = np.zeros(size, dtype=np.int64)
+        starts[1:] = np.cumsum(lens)[:-1]
+        flat = np.frombuffer(b"".join(b or b"" for b in token_bytes), dtype=np.uint8)
+        return cls(flat, starts, lens)
