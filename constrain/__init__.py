@@ -7,7 +7,8 @@
 """
 from __future__ import annotations
 
-from .constraints import Choice, Constraint, Regex, RegularConstraint, choice, regex
+from . import grammar as _grammar_package  # loaded first so the name `grammar` below stays the function
+from .constraints import Choice, Constraint, GrammarConstraint, Regex, RegularConstraint, choice, grammar, regex
 from .errors import (
     ConstrainError,
     LimitExceeded,
@@ -28,6 +29,7 @@ __all__ = [
     "Choice",
     "Fix",
     "Generation",
+    "GrammarConstraint",
     "StreamEvent",
     "RepairResult",
     "ConstrainError",
@@ -45,6 +47,7 @@ __all__ = [
     "choice",
     "describe",
     "generate",
+    "grammar",
     "regex",
     "repair",
     "repair_strict",

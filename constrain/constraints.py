@@ -8,7 +8,12 @@ from __future__ import annotations
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    import os
+
+    from .grammar.ir import Grammar
 
 from .mask.matcher import DFAMaskCache, DFAMatcher, Matcher
 from .regex import DEAD, DEFAULT_MAX_STATES, LazyDFA, build_nfa, parse_regex
@@ -88,6 +93,54 @@ class Choice(RegularConstraint):
         super().__init__(node, description=repr(list(self.options)))
 
 
+class GrammarConstraint(Constraint):
+    """Sentences of a context-free grammar (dynamic lexing: any split into lexemes the grammar allows)."""
+
+    def __init__(self, grammar_ir: "Grammar", max_states: int = DEFAULT_MAX_STATES, description: str = "") -> None:
+        from .grammar.earley import EarleyParser
+        from .grammar.lexer import Lexer
+        from .mask.grammar_matcher import GrammarEngine
+
+        self.grammar = grammar_ir
+        self.engine = GrammarEngine(EarleyParser(grammar_ir), Lexer(grammar_ir, max_states=max_states))
+        self.description = description or f"grammar starting at {grammar_ir.start!r}"
+        self._caches: "weakref.WeakKeyDictionary[Vocabulary, Any]" = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<GrammarConstraint {self.description}>"
+
+    def accepts(self, text: str | bytes) -> bool:
+        hyps = self.engine.step(self.engine.initial(), _to_bytes(text))
+        return bool(hyps) and self.engine.accepting(hyps)
+
+    def accepts_prefix(self, text: str | bytes) -> bool:
+        return bool(self.engine.step(self.engine.initial(), _to_bytes(text)))
+
+    def matcher(self, vocab: Vocabulary) -> Matcher:
+        from .mask.grammar_matcher import GrammarMaskCache, GrammarMatcher
+
+        with self._lock:
+            cache = self._caches.get(vocab)
+            if cache is None:
+                cache = GrammarMaskCache(self.engine, vocab)
+                self._caches[vocab] = cache
+        return GrammarMatcher(cache)
+
+
+def grammar(text_or_path: "str | os.PathLike[str]", start: str = "start", *, max_states: int = DEFAULT_MAX_STATES) -> GrammarConstraint:
+    """A constraint to the sentences of a Lark grammar (text or a path to a ``.lark`` file).
+
+    >>> import constrain as c
+    >>> g = c.grammar('start: "(" start ")" | "x"')
+    >>> g.accepts("((x))"), g.accepts_prefix("(("), g.accepts("(x")
+    (True, True, False)
+    """
+    from .grammar.lark_frontend import load_lark
+
+    return GrammarConstraint(load_lark(text_or_path, start=start), max_states=max_states)
+
+
 def regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES) -> Regex:
     """A constraint to strings fully matching ``pattern`` (Python syntax, ``re.fullmatch`` semantics).
 
@@ -108,4 +161,4 @@ def choice(options: Iterable[str]) -> Choice:
     return Choice(options)
 
 
-__all__ = ["Constraint", "RegularConstraint", "Regex", "Choice", "regex", "choice"]
+__all__ = ["Constraint", "RegularConstraint", "Regex", "Choice", "GrammarConstraint", "regex", "choice", "grammar"]

@@ -76,3 +76,26 @@ class GrammarError(ConstrainError, ValueError):
             if source:
                 where += f" of {source}"
         super().__init__(f"{message}{where}")
+
+
+class SchemaError(ConstrainError, ValueError):
+    """A JSON Schema is itself invalid (wrong keyword value types, unresolvable ``$ref``, bad JSON text)."""
+
+    def __init__(self, message: str, pointer: str = "") -> None:
+        self.pointer = pointer
+        super().__init__(f"{message} (at {pointer or '/'})")
+
+
+class UnsupportedSchema(ConstrainError, ValueError):
+    """A valid JSON Schema keyword that cannot be enforced exactly and is therefore refused.
+
+    ``pointer`` is the JSON pointer of the subschema holding the keyword (``""`` for the root),
+    ``keyword`` the keyword's name, ``reason`` why it cannot be enforced.
+    """
+
+    def __init__(self, pointer: str, keyword: str, reason: str = "") -> None:
+        self.pointer = pointer
+        self.keyword = keyword
+        self.reason = reason
+        text = f"cannot enforce {keyword!r} at {pointer or '/'}"
+        super().__init__(text + (f": {reason}" if reason else ""))

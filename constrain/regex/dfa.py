@@ -26,6 +26,9 @@ class LazyDFA:
         self._eps = [[t for t in ts if t in live] for ts in nfa.eps]
         moves = [[(lo, hi, t) for lo, hi, t in ms if t in live] for ms in nfa.edges]
         self._accept = {q: tag for q, tag in nfa.accept.items() if q in live}
+        self._owner = nfa.owner
+        self.num_tags = max(nfa.accept.values(), default=-1) + 1
+        self.tag_words = max(1, (self.num_tags + 63) // 64)
         cuts = {0, 256}
         for ms in moves:
             for lo, hi, _t in ms:
@@ -46,6 +49,7 @@ class LazyDFA:
         self.tags: list[frozenset[int]] = []
         self.table = np.full((64, self.num_classes), UNEXPANDED, dtype=np.int32)
         self.accepting = np.zeros(64, dtype=bool)
+        self.possible_bits = np.zeros((64, self.tag_words), dtype=np.uint64)
         self._intern(frozenset())
         self.table[DEAD, :] = DEAD
         start_set = self._closure([nfa.start]) if nfa.start in live else frozenset()
@@ -89,11 +93,14 @@ class LazyDFA:
             grow = max(64, self.table.shape[0])
             self.table = np.concatenate([self.table, np.full((grow, self.num_classes), UNEXPANDED, dtype=np.int32)])
             self.accepting = np.concatenate([self.accepting, np.zeros(grow, dtype=bool)])
+            self.possible_bits = np.concatenate([self.possible_bits, np.zeros((grow, self.tag_words), dtype=np.uint64)])
         self.sets.append(s)
         self._index[s] = idx
         tags = frozenset(self._accept[q] for q in s if q in self._accept)
         self.tags.append(tags)
         self.accepting[idx] = bool(tags)
+        for tag in {self._owner[q] for q in s if self._owner[q] >= 0}:
+            self.possible_bits[idx, tag >> 6] |= np.uint64(1 << (tag & 63))
         return idx
 
     def expand(self, state: int) -> None:

@@ -18,13 +18,18 @@ DEFAULT_MAX_NFA_STATES = 500_000
 
 @dataclass
 class NFA:
-    """States are ints; ``edges[q]`` holds ``(lo, hi, target)`` byte-range moves; ``eps[q]`` empty moves."""
+    """States are ints; ``edges[q]`` holds ``(lo, hi, target)`` byte-range moves; ``eps[q]`` empty moves.
+
+    ``owner[q]`` is the tag of the pattern whose fragment holds ``q`` (-1 for the shared start).
+    """
 
     eps: list[list[int]] = field(default_factory=list)
     edges: list[list[tuple[int, int, int]]] = field(default_factory=list)
     start: int = 0
     accept: dict[int, int] = field(default_factory=dict)
+    owner: list[int] = field(default_factory=list)
     max_states: int = DEFAULT_MAX_NFA_STATES
+    _tag: int = -1
 
     def new_state(self) -> int:
         if len(self.eps) >= self.max_states:
@@ -33,6 +38,7 @@ class NFA:
             )
         self.eps.append([])
         self.edges.append([])
+        self.owner.append(self._tag)
         return len(self.eps) - 1
 
     def live_states(self) -> set[int]:
@@ -60,6 +66,7 @@ def build_nfa(patterns: list[Node], max_states: int = DEFAULT_MAX_NFA_STATES) ->
     nfa = NFA(max_states=max_states)
     nfa.start = nfa.new_state()
     for tag, node in enumerate(patterns):
+        nfa._tag = tag
         s = nfa.new_state()
         nfa.eps[nfa.start].append(s)
         e = _fragment(nfa, node, s)

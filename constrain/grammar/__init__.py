@@ -1,0 +1,1 @@
+"""Context-free grammars: the grammar IR, the Lark front end, the lexer and the Earley parser."""

@@ -1,0 +1,314 @@
+"""Lark grammars -> the grammar IR (``constrain.grammar.ir.Grammar``).
+
+The ``lark`` package parses the grammar file, resolves ``%import`` (``common.*`` and files next to the
+grammar), templates, ``%override``/``%extend``, and expands EBNF (``[]``, ``?``, ``*``, ``+``, ``~ n..m``)
+into plain rules. Each terminal becomes one ``Lexeme`` holding lark's combined Python regex.
+
+Language semantics: *dynamic (scannerless) lexing*. A text is in the language when SOME split of it into
+terminals (with ignored terminals allowed between any two terminals and at both ends) is a sentence of the
+rules. This is what lark's Earley parser does with ``lexer="dynamic_complete"``; lark's plain
+``lexer="dynamic"`` tries only the one match Python's ``re`` finds for a terminal at a position, so it
+rejects some texts that have a valid split (``A: /a+/`` then ``"a"`` on ``"aaa"``). Under these semantics
+rule and terminal priorities, aliases, ``?rule`` inlining and ``!`` keep-tokens only shape the parse tree,
+never the language, so they are accepted and ignored (terminal priorities are kept on the lexeme for
+information). A terminal denotes the regular language of its regex under fullmatch semantics, so a lazy
+quantifier matches like a greedy one: ``/`.*?`/`` also accepts ``"`a`b`"`` as one terminal, where lark's
+lexer, following Python's match preference, stops at the first backquote (write ``/`[^`]*`/`` to say that).
+The two agree whenever Python's preferred match is the longest one. Keywords are not reserved: a literal such as ``"select"`` can also be lexed by a regex
+terminal that matches it, exactly as the dynamic lexer does.
+
+Refused, with a ``GrammarError`` naming the construct, line and column: ``%declare`` (terminals supplied by
+a postlexer), terminal regexes with lookarounds, backreferences, conditional groups, anchors or word
+boundaries (they depend on text outside the lexeme), atomic groups or possessive repeats, the locale flag,
+and terminals that match the empty string; plus everything lark itself rejects.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from lark.exceptions import LarkError
+from lark.grammar import Rule as LarkRule
+from lark.grammar import Symbol
+from lark.lexer import PatternStr, TerminalDef, Token
+from lark.load_grammar import GrammarBuilder, _parse_grammar
+from lark.tree import Tree
+
+from constrain.errors import GrammarError
+from constrain.grammar.ir import Grammar, Lexeme, Origin, Rule
+
+try:  # Python >= 3.11
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+    from re import _constants as _sre_const  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_const  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+__all__ = ["load_lark", "regex_refusal"]
+
+_FLAG_BITS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "u": re.UNICODE}
+
+_REFUSED_OPCODES = {
+    "ASSERT": "a lookaround assertion",
+    "ASSERT_NOT": "a negative lookaround assertion",
+    "GROUPREF": "a backreference",
+    "GROUPREF_EXISTS": "a conditional group",
+    "AT": "an anchor or word boundary (it depends on text outside the terminal)",
+    "ATOMIC_GROUP": "an atomic group",
+    "POSSESSIVE_REPEAT": "a possessive repeat",
+}
+
+# Lark source tokens: comments, strings, regexps, names (used to locate symbol uses in the text).
+_STRING_IDIOM = re.compile(r"""(["'])\.\*\?\(\?<!\\\\\)\(\\\\\\\\\)\*\?\1""")
+
+_SOURCE_TOKENS = re.compile(
+    r'//[^\n]*|"(?:\\.|[^"\\\n])*"i?|/(?!/)(?:\\.|[^/\\\n])+/[imslux]*|(?P<name>[A-Za-z_][A-Za-z_0-9]*)'
+)
+
+
+def regex_refusal(pattern: str, flags: int = 0) -> str | None:
+    """Why a terminal regex cannot be used as a lexeme (a construct named in words), or ``None`` if it can."""
+    if flags & re.LOCALE:
+        return "the locale flag"
+    try:
+        parsed = _sre_parse.parse(pattern, flags)
+    except re.error as exc:
+        return f"an invalid regular expression ({exc})"
+    todo = [parsed]
+    while todo:
+        node = todo.pop()
+        for op, arg in (node.data if hasattr(node, "data") else node):
+            reason = _REFUSED_OPCODES.get(str(op))
+            if reason is not None:
+                return reason
+            _push_children(arg, todo)
+    return None
+
+
+def _push_children(arg: object, todo: list) -> None:
+    """Queue every sub-pattern found in an sre opcode argument."""
+    if isinstance(arg, _sre_parse.SubPattern):
+        todo.append(arg)
+    elif isinstance(arg, (list, tuple)):
+        for item in arg:
+            _push_children(item, todo)
+
+
+@dataclass
+class _Source:
+    """The top-level grammar text and where its definitions and literals are."""
+
+    text: str
+    name: str | None
+    definitions: dict[str, Origin]
+    literals: dict[str, Origin]
+
+    def origin(self, line: int, column: int) -> Origin:
+        return Origin(line, column, self.name)
+
+    def error(self, message: str, symbol: str | None, origin: Origin | None) -> GrammarError:
+        if origin is None:
+            return GrammarError(message, symbol, source=self.name)
+        return GrammarError(message, symbol, origin.line, origin.column, origin.source)
+
+    def first_use(self, name: str) -> Origin | None:
+        """Where ``name`` first occurs as a symbol (outside comments, strings and regexps)."""
+        for m in _SOURCE_TOKENS.finditer(self.text):
+            if m.group("name") == name:
+                line = self.text.count("\n", 0, m.start()) + 1
+                column = m.start() - (self.text.rfind("\n", 0, m.start()) + 1) + 1
+                return self.origin(line, column)
+        return None
+
+
+def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
+    """The grammar text and its file name (``None`` for inline text)."""
+    candidate = os.fspath(text_or_path)
+    if "\n" not in candidate and os.path.isfile(candidate):
+        with open(candidate, encoding="utf-8") as f:
+            return f.read(), os.path.abspath(candidate)
+    return candidate, None
+
+
+def _lark_error(exc: Exception, source_name: str | None) -> GrammarError:
+    """Translate an error raised by lark, keeping any line/column it reports."""
+    message = str(exc).strip()
+    line = getattr(exc, "line", None)
+    column = getattr(exc, "column", None)
+    if not isinstance(line, int) or line < 0:
+        m = re.search(r"line (\d+),? col(?:umn)? (\d+)", message)
+        line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    first = message.splitlines()[0] if message else type(exc).__name__
+    return GrammarError(f"lark rejected the grammar: {first}", None, line, column, source_name)
+
+
+def _index_source(text: str, source_name: str | None) -> _Source:
+    """Parse the top-level text with lark's grammar parser to learn definition and literal positions."""
+    try:
+        tree = _parse_grammar(text, source_name or "<string>")
+    except LarkError as exc:
+        raise _lark_error(exc, source_name) from None
+    source = _Source(text, source_name, {}, {})
+    for stmt in tree.children:
+        if stmt.data == "rule":
+            name = stmt.children[1]
+        elif stmt.data == "term":
+            name = stmt.children[0]
+        elif stmt.data in ("override", "extend"):
+            inner = stmt.children[0]
+            name = inner.children[1] if inner.data == "rule" else inner.children[0]
+        elif stmt.data == "import":
+            for tok in stmt.scan_values(lambda v: isinstance(v, Token)):
+                source.definitions.setdefault(str(tok), source.origin(tok.line, tok.column))
+            continue
+        else:
+            continue
+        if isinstance(name, Token):
+            source.definitions.setdefault(str(name), source.origin(name.line, name.column))
+    for tok in tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("STRING", "REGEXP")):
+        source.literals.setdefault(str(tok), source.origin(tok.line, tok.column))
+    return source
+
+
+def _refuse_declare(source: _Source) -> None:
+    m = re.search(r"^[ \t]*%declare\b[ \t]*([^\n]*)", source.text, re.M)
+    if m:
+        line = source.text.count("\n", 0, m.start()) + 1
+        column = m.start() - (source.text.rfind("\n", 0, m.start()) + 1) + 1 + (len(m.group(0)) - len(m.group(0).lstrip()))
+        names = m.group(1).split("//")[0].strip()
+        raise source.error(
+            f"%declare {names} declares terminals without a definition (they would come from a postlexer); "
+            "the language is unknown", names.split()[0] if names else None, source.origin(line, column))
+
+
+def _refused_literal(source: _Source) -> tuple[str, Origin] | None:
+    """The first regexp literal of the top-level text that uses a refused construct, with its position."""
+    for raw, origin in source.literals.items():
+        if not raw.startswith("/"):
+            continue
+        body = raw[1:raw.rfind("/")].replace("\\/", "/")
+        flags = 0
+        for f in raw[raw.rfind("/") + 1:]:
+            flags |= re.LOCALE if f == "l" else _FLAG_BITS.get(f, 0)
+        reason = regex_refusal(body, flags)
+        if reason is not None and not reason.startswith("an invalid"):
+            return raw, origin
+    return None
+
+
+def _rewrite_string_idiom(pattern: str) -> str:
+    """Replace lark's quoted-string idiom (``common._STRING_ESC_INNER`` between two equal quotes) by its
+    exact regular equivalent.
+
+    ``Q.*?(?<!\\)(\\\\)*?Q`` matches, from an opening quote, up to the first quote not preceded by an
+    odd number of backslashes; that is exactly ``Q(?:[^Q\\\n]|\\.)*Q`` (``.`` excludes newlines).
+    """
+    return _STRING_IDIOM.sub(lambda m: rf"{m.group(1)}(?:[^{m.group(1)}\\\n]|\\.)*{m.group(1)}", pattern)
+
+
+def _symbol_uses(tree: Tree) -> list:
+    """Symbols used in a definition tree, leaving out alias names (``-> name`` only labels the tree)."""
+    found = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        children = node.children[:-1] if node.data == "alias" else node.children
+        for child in children:
+            if isinstance(child, Tree):
+                todo.append(child)
+            elif isinstance(child, Symbol):
+                found.append(child)
+    return found
+
+
+def _check_symbols(builder: GrammarBuilder, source: _Source) -> None:
+    """Report undefined symbols used in the top-level text with their position (lark reports none)."""
+    defined = set(builder._definitions)
+    for name, definition in builder._definitions.items():
+        if definition.tree is None:
+            continue
+        params = set(definition.params)
+        for sym in _symbol_uses(definition.tree):
+            if sym.name not in defined and sym.name not in params:
+                kind = "terminal" if sym.is_term else "rule"
+                raise source.error(f"{kind} '{sym.name}' is used (in '{name}') but not defined", sym.name,
+                                   source.first_use(sym.name))
+
+
+def _origin_of(name: str, source: _Source, import_fallback: Origin | None) -> Origin | None:
+    """Where an IR symbol came from: its definition, or the rule/template it was generated from."""
+    if name in source.definitions:
+        return source.definitions[name]
+    base = name.split("{", 1)[0]
+    if base in source.definitions:
+        return source.definitions[base]
+    if name.startswith("__"):
+        best = max((d for d in source.definitions if name.startswith(f"__{d}_")), key=len, default=None)
+        if best is not None:
+            return source.definitions[best]
+    return import_fallback
+
+
+def _lexeme(term: TerminalDef, source: _Source, origin: Origin | None) -> Lexeme:
+    """Convert one compiled lark terminal, refusing constructs that cannot be enforced exactly."""
+    pattern = term.pattern
+    flags = 0
+    for f in pattern.flags:
+        flags |= re.LOCALE if f == "l" else _FLAG_BITS.get(f, 0)
+    if isinstance(pattern, PatternStr) and not flags:
+        return Lexeme.from_literal(term.name, pattern.value, term.priority)
+    text = re.escape(pattern.value) if isinstance(pattern, PatternStr) else _rewrite_string_idiom(pattern.value)
+    reason = regex_refusal(text, flags)
+    if reason is not None:
+        located = _refused_literal(source)
+        if located is not None:
+            raw, origin = located
+            raise source.error(f"terminal regex {raw} uses {reason}, which cannot be enforced exactly", raw, origin)
+        raise source.error(f"terminal {term.name} (/{pattern.value}/) uses {reason}, which cannot be enforced "
+                           "exactly", term.name, origin)
+    return Lexeme(term.name, text, flags, None, term.priority)
+
+
+def load_lark(text_or_path: str | os.PathLike, start: str = "start") -> Grammar:
+    """Load a Lark grammar (file path or grammar text) into a validated ``Grammar`` starting at ``start``.
+
+    Relative ``%import``s resolve next to the grammar file (or the current directory for inline text).
+    Raises ``GrammarError`` with the construct, line and column for anything refused (see module docs).
+    """
+    text, source_name = _read(text_or_path)
+    source = _index_source(text, source_name)
+    _refuse_declare(source)
+    base_name = source_name or os.path.join(os.getcwd(), "<grammar>")
+    builder = GrammarBuilder(False, [os.path.dirname(base_name)])
+    try:
+        builder.load_grammar(text, base_name)
+    except (LarkError, OSError) as exc:
+        raise _lark_error(exc, source_name) from None
+    _check_symbols(builder, source)
+    try:
+        terminals, lark_rules, ignore = builder.build().compile([start], ())
+    except LarkError as exc:
+        raise _lark_error(exc, source_name) from None
+    if start not in {r.origin.name for r in lark_rules} and start not in builder._definitions:
+        raise source.error(f"start rule '{start}' is not defined", start, None)
+    import_fallback = next((o for n, o in source.definitions.items() if n not in builder._definitions), None)
+    origins: dict[str, Origin] = {}
+    lexemes: dict[str, Lexeme] = {}
+    for term in terminals:
+        origin = _origin_of(term.name, source, None)
+        if origin is None and term.pattern.raw is not None:
+            origin = source.literals.get(term.pattern.raw)
+        if origin is not None:
+            origins[term.name] = origin
+        lexemes[term.name] = _lexeme(term, source, origin)
+    rules = tuple(_rule(r) for r in lark_rules)
+    for rule in rules:
+        origin = _origin_of(rule.lhs, source, import_fallback)
+        if origin is not None:
+            origins.setdefault(rule.lhs, origin)
+    return Grammar(start, rules, lexemes, tuple(dict.fromkeys(ignore)), origins).validate()
+
+
+def _rule(rule: LarkRule) -> Rule:
+    return Rule(str(rule.origin.name), tuple(str(s.name) for s in rule.expansion))

@@ -1,0 +1,50 @@
+"""One lazy byte DFA over every lexeme of a grammar, tagged by lexeme.
+
+The parser decides which lexemes may come next; the lexer DFA is shared by all parser
+states. A DFA state stays useful under a parser state only while some lexeme it can
+still complete is allowed there, which the per-state ``possible_bits`` answer with one
+bitwise AND (no DFA per allowed set is ever built).
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..regex.dfa import DEFAULT_MAX_STATES, LazyDFA
+from ..regex.ir import Bytes, Node
+from ..regex.nfa import build_nfa
+from ..regex.parse import parse_regex
+from .ir import Grammar
+
+
+class Lexer:
+    """Lexeme names <-> tags, the tagged DFA, and allowed-tag bitsets per terminal set."""
+
+    def __init__(self, grammar: Grammar, max_states: int = DEFAULT_MAX_STATES) -> None:
+        self.grammar = grammar
+        self.names: list[str] = sorted(grammar.lexemes)
+        self.tag_of = {name: i for i, name in enumerate(self.names)}
+        nodes: list[Node] = []
+        for name in self.names:
+            lexeme = grammar.lexemes[name]
+            if lexeme.literal is not None:
+                nodes.append(Bytes(lexeme.literal))
+            else:
+                nodes.append(parse_regex(lexeme.pattern, lexeme.flags))
+        self.dfa = LazyDFA(build_nfa(nodes), max_states=max_states)
+        self.ignore = frozenset(self.tag_of[n] for n in grammar.ignore if n in self.tag_of)
+
+    @functools.lru_cache(maxsize=4096)
+    def allowed_bits(self, terminals: frozenset[str]) -> np.ndarray:
+        """Bitset (uint64 words) of the tags in ``terminals``."""
+        bits = np.zeros(self.dfa.tag_words, dtype=np.uint64)
+        for name in terminals:
+            tag = self.tag_of.get(name)
+            if tag is not None:
+                bits[tag >> 6] |= np.uint64(1 << (tag & 63))
+        return bits
+
+    def alive(self, states: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        """Which DFA states can still complete a lexeme whose tag is in ``bits``."""
+        return (self.dfa.possible_bits[states] & bits).any(axis=-1)

@@ -1,0 +1,287 @@
+"""Exact token masks for context-free grammars: lexer DFA + incremental Earley parser.
+
+A matcher's state is a small set of hypotheses ``(parse state, lexer state)``: with
+dynamic lexing, text can be split into lexemes in more than one way, and every split the
+grammar still allows is kept. A token is allowed iff some hypothesis survives all its
+bytes, including tokens that end a lexeme and start the next (``"},`` or ``) FROM``).
+
+Masks are computed by one level-by-level walk of the vocabulary trie carrying several
+groups at once, one per parse state: where a trie node's lexer state completes a lexeme
+the parser allows, the node's children continue in the group of the parse state after
+that lexeme, from the lexer's start. Masks are memoized by the hypothesis set (parse
+states are interned, so equal situations share one key).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+import numpy as np
+
+from ..errors import LimitExceeded, TokenRejected
+from ..grammar.earley import EarleyParser, ParseState
+from ..grammar.lexer import Lexer
+from ..regex.dfa import DEAD
+from ..vocab.vocabulary import Vocabulary
+from .bitmask import num_words, pack
+from .matcher import DEFAULT_CACHE_BYTES, Matcher
+from .walk import expand_ranges
+
+Hypothesis = tuple[ParseState, int]
+MAX_HYPOTHESES = 256
+
+
+def _key(hyps: list[Hypothesis]) -> frozenset[tuple[int, int]]:
+    return frozenset((id(p._node), s) for p, s in hyps)
+
+
+class GrammarEngine:
+    """What every matcher of one grammar shares: parser, lexer, and byte-level stepping."""
+
+    def __init__(self, parser: EarleyParser, lexer: Lexer) -> None:
+        self.parser = parser
+        self.lexer = lexer
+        self.dfa = lexer.dfa
+        self._advance: dict[tuple[int, int], ParseState | None] = {}
+        self._keep: list[ParseState] = []
+
+    def initial(self) -> list[Hypothesis]:
+        return [(self.parser.initial(), self.dfa.start)]
+
+    def bits(self, p: ParseState) -> np.ndarray:
+        return self.lexer.allowed_bits(p.allowed_terminals())
+
+    def after_lexeme(self, p: ParseState, tag: int) -> ParseState | None:
+        """The parse state after the lexeme ``tag`` (memoized by interned parse node)."""
+        key = (id(p._node), tag)
+        if key in self._advance:
+            return self._advance[key]
+        nxt = p.advance(self.lexer.names[tag])
+        self._advance[key] = nxt
+        self._keep.append(p)
+        return nxt
+
+    def ends(self, p: ParseState, state: int) -> list[ParseState]:
+        """Parse states reachable by ending the current lexeme in lexer ``state`` (which consumed bytes)."""
+        out = []
+        allowed = p.allowed_terminals()
+        for tag in self.dfa.tags[state]:
+            if self.lexer.names[tag] in allowed:
+                nxt = self.after_lexeme(p, tag)
+                if nxt is not None:
+                    out.append(nxt)
+        return out
+
+    def step(self, hyps: list[Hypothesis], data: bytes) -> list[Hypothesis]:
+        """Hypotheses after reading ``data`` (empty when the bytes lead nowhere)."""
+        dfa, lexer = self.dfa, self.lexer
+        for b in data:
+            nxt: dict[tuple[int, int], Hypothesis] = {}
+            for p, s in hyps:
+                t = dfa.step(s, b)
+                if t != DEAD and lexer.alive(np.array([t]), self.bits(p))[0]:
+                    nxt.setdefault((id(p._node), t), (p, t))
+                if s != dfa.start:
+                    t0 = dfa.step(dfa.start, b)
+                    if t0 != DEAD:
+                        for p2 in self.ends(p, s):
+                            if lexer.alive(np.array([t0]), self.bits(p2))[0]:
+                                nxt.setdefault((id(p2._node), t0), (p2, t0))
+            hyps = list(nxt.values())
+            if len(hyps) > MAX_HYPOTHESES:
+                raise LimitExceeded("lexing hypotheses", MAX_HYPOTHESES, "the grammar's lexemes are too ambiguous")
+            if not hyps:
+                return []
+        return hyps
+
+    def accepting(self, hyps: list[Hypothesis]) -> bool:
+        for p, s in hyps:
+            if s == self.dfa.start:
+                if p.is_accepting():
+                    return True
+                continue
+            if any(p2.is_accepting() for p2 in self.ends(p, s)):
+                return True
+        return False
+
+
+class GrammarMaskCache:
+    """Masks of one grammar over one vocabulary, memoized by hypothesis set (LRU, bounded in bytes)."""
+
+    def __init__(self, engine: GrammarEngine, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.engine = engine
+        self.vocab = vocab
+        self.trie = vocab.trie
+        self.level_classes = [engine.dfa.byte_class[b] for b in self.trie.byte]
+        self.max_bytes = max_bytes
+        self._masks: OrderedDict[frozenset[tuple[int, int]], tuple[np.ndarray, list[Hypothesis]]] = OrderedDict()
+        self._bytes = 0
+        eos = np.zeros(vocab.size, dtype=bool)
+        eos[list(vocab.eos_token_ids)] = True
+        self.eos_words = pack(eos)
+        self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
+
+    def mask(self, hyps: list[Hypothesis]) -> np.ndarray:
+        key = _key(hyps)
+        found = self._masks.get(key)
+        if found is not None:
+            self._masks.move_to_end(key)
+            return found[0]
+        words = pack(self.allowed(hyps))
+        if self.engine.accepting(hyps):
+            words = words | self.eos_words
+        words.flags.writeable = False
+        self._masks[key] = (words, hyps)
+        self._bytes += words.nbytes
+        while self._bytes > self.max_bytes:
+            _k, (old, _h) = self._masks.popitem(last=False)
+            self._bytes -= old.nbytes
+        return words
+
+    def allowed(self, hyps: list[Hypothesis]) -> np.ndarray:
+        """Boolean array over the vocabulary (EOS excluded) of tokens some hypothesis survives."""
+        engine, dfa, trie = self.engine, self.engine.dfa, self.trie
+        allowed = np.zeros(self.vocab.size, dtype=bool)
+        if trie.depth == 0:
+            return allowed
+        groups: dict[int, ParseState] = {}
+        pending: list[dict[int, list[tuple[np.ndarray, np.ndarray]]]] = [dict() for _ in range(trie.depth)]
+        level0 = np.arange(len(trie.byte[0]))
+        for p, s in hyps:
+            dfa.expand(s)
+            groups[id(p._node)] = p
+            pending[0].setdefault(id(p._node), []).append((level0, dfa.table[s, self.level_classes[0]]))
+            if s != dfa.start:
+                dfa.expand(dfa.start)
+                for p2 in engine.ends(p, s):
+                    groups[id(p2._node)] = p2
+                    pending[0].setdefault(id(p2._node), []).append((level0, dfa.table[dfa.start, self.level_classes[0]]))
+        for d in range(trie.depth):
+            for gkey, parts in pending[d].items():
+                p = groups[gkey]
+                if len(parts) == 1:
+                    nodes, states = parts[0]
+                else:
+                    nodes = np.concatenate([n for n, _ in parts])
+                    states = np.concatenate([s for _, s in parts])
+                    combined = np.unique(nodes.astype(np.int64) * (dfa.num_states + 1) + states)
+                    nodes, states = combined // (dfa.num_states + 1), (combined % (dfa.num_states + 1)).astype(np.int32)
+                live = states != DEAD
+                nodes, states = nodes[live], states[live]
+                if nodes.size == 0:
+                    continue
+                live = engine.lexer.alive(states, engine.bits(p))
+                nodes, states = nodes[live], states[live]
+                if nodes.size == 0:
+                    continue
+                ep = trie.end_ptr[d]
+                s_, e_ = ep[nodes], ep[nodes + 1]
+                has = e_ > s_
+                if has.any():
+                    allowed[trie.end_ids[d][expand_ranges(s_[has], e_[has])]] = True
+                if d + 1 == trie.depth:
+                    continue
+                cp = trie.child_ptr[d]
+                cs, ce = cp[nodes], cp[nodes + 1]
+                counts = ce - cs
+                if not counts.any():
+                    continue
+                dfa.expand_all(states[counts > 0])
+                child = expand_ranges(cs, ce)
+                cls = self.level_classes[d + 1][child]
+                pending[d + 1].setdefault(gkey, []).append((child, dfa.table[np.repeat(states, counts), cls]))
+                accepting = dfa.accepting[states] & (counts > 0)
+                if accepting.any():
+                    dfa.expand(dfa.start)
+                    for u in np.unique(states[accepting]).tolist():
+                        rows = np.flatnonzero(accepting & (states == u))
+                        sub = expand_ranges(cs[rows], ce[rows])
+                        restart = dfa.table[dfa.start, self.level_classes[d + 1][sub]]
+                        for p2 in engine.ends(p, u):
+                            k2 = id(p2._node)
+                            groups[k2] = p2
+                            pending[d + 1].setdefault(k2, []).append((sub, restart))
+        return allowed
+
+
+class GrammarMatcher(Matcher):
+    """Matcher for a context-free grammar: a stack of hypothesis sets, one per consumed token."""
+
+    def __init__(self, cache: GrammarMaskCache) -> None:
+        self.cache = cache
+        self.engine = cache.engine
+        self.vocab = cache.vocab
+        self._stack: list[list[Hypothesis]] = [self.engine.initial()]
+        self._finished_at: int | None = None
+
+    def mask(self) -> np.ndarray:
+        if self._finished_at is not None:
+            return self.cache.eos_words
+        return self.cache.mask(self._stack[-1])
+
+    def advance(self, token_id: int) -> None:
+        if self._finished_at is not None:
+            if token_id in self.vocab.eos_token_ids:
+                self._stack.append(self._stack[-1])
+                return
+            raise TokenRejected(f"token {token_id} after end of sequence")
+        if token_id in self.vocab.eos_token_ids:
+            if not self.engine.accepting(self._stack[-1]):
+                raise TokenRejected(f"end-of-sequence token {token_id} before the output is complete")
+            self._finished_at = len(self._stack)
+            self._stack.append(self._stack[-1])
+            return
+        data = self.vocab.token_to_bytes(token_id)
+        if data is None:
+            raise TokenRejected(f"token {token_id} has no bytes (special or out of range) and is never allowed")
+        nxt = self.engine.step(self._stack[-1], data)
+        if not nxt:
+            raise TokenRejected(f"token {token_id} ({data!r}) cannot continue the output")
+        self._stack.append(nxt)
+
+    def advance_bytes(self, data: bytes) -> None:
+        """Consume raw bytes as one step; raises ``TokenRejected`` if they lead nowhere."""
+        nxt = self.engine.step(self._stack[-1], data)
+        if not nxt:
+            raise TokenRejected(f"bytes {data!r} cannot continue the output")
+        self._stack.append(nxt)
+
+    def rollback(self, num_tokens: int = 1) -> None:
+        if num_tokens < 0 or num_tokens > len(self._stack) - 1:
+            raise ValueError(f"cannot roll back {num_tokens} tokens; {len(self._stack) - 1} consumed")
+        if num_tokens:
+            del self._stack[-num_tokens:]
+        if self._finished_at is not None and len(self._stack) <= self._finished_at:
+            self._finished_at = None
+
+    def is_accepting(self) -> bool:
+        return self._finished_at is not None or self.engine.accepting(self._stack[-1])
+
+    def is_finished(self) -> bool:
+        return self._finished_at is not None
+
+    def forced_bytes(self) -> bytes:
+        if self._finished_at is not None:
+            return b""
+        out = bytearray()
+        hyps = self._stack[-1]
+        dfa = self.engine.dfa
+        while len(out) < 256 and not self.engine.accepting(hyps):
+            candidates = [dfa.class_bytes[c][0] for c in range(dfa.num_classes) if len(dfa.class_bytes[c]) == 1]
+            live = [b for b in candidates if self.engine.step(hyps, bytes([b]))]
+            if len(live) != 1:
+                break
+            wide = [c for c in range(dfa.num_classes) if len(dfa.class_bytes[c]) > 1]
+            if any(self.engine.step(hyps, dfa.class_bytes[c][:1]) for c in wide):
+                break
+            out.append(live[0])
+            hyps = self.engine.step(hyps, bytes([live[0]]))
+        return bytes(out)
+
+    def copy(self) -> "GrammarMatcher":
+        other = GrammarMatcher.__new__(GrammarMatcher)
+        other.cache = self.cache
+        other.engine = self.engine
+        other.vocab = self.vocab
+        other._stack = list(self._stack)
+        other._finished_at = self._finished_at
+        return other
+

@@ -1,0 +1,201 @@
+"""Boolean operations on regular languages that plain regex trees cannot state.
+
+JSON Schema keeps asking for intersections (``pattern`` together with ``maxLength``, two
+``pattern`` s under ``allOf``, ``propertyNames`` on extra keys) and differences (keys that match
+no ``patternProperties`` regex, ``not``). Regex trees have no such operators, so these are
+computed on automata: the operands are determinized (bounded by a state budget), combined by a
+product construction, and the result is kept as a :class:`ByteDFA` node. ``build_nfa`` turns a
+tree that may contain such nodes into the NFA that :class:`~constrain.regex.LazyDFA` consumes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import LimitExceeded
+from ..regex.dfa import DEAD, LazyDFA
+from ..regex.ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
+from ..regex.nfa import NFA, _fragment
+
+DEFAULT_OP_STATES = 20_000
+"""Default bound on the states of one determinized operand or product."""
+
+
+@dataclass(frozen=True)
+class ByteDFA(Node):
+    """A deterministic automaton over bytes, kept as a regex-tree leaf.
+
+    States are ``0..num_states-1``, ``start`` is 0; ``moves`` holds ``(src, lo, hi, dst)`` byte-range
+    transitions and ``accept`` the accepting states. Every state can reach an accepting one.
+    """
+
+    num_states: int
+    moves: tuple[tuple[int, int, int, int], ...]
+    accept: frozenset[int]
+
+
+NOTHING = Chars(())
+"""The empty language."""
+
+
+def _has_dfa(node: Node) -> bool:
+    if isinstance(node, ByteDFA):
+        return True
+    if isinstance(node, (Concat, Alt)):
+        return any(_has_dfa(i) for i in node.items)
+    if isinstance(node, Repeat):
+        return _has_dfa(node.item)
+    return False
+
+
+def _frag(nfa: NFA, node: Node, s: int) -> int:
+    """Like the core fragment builder, but also lowers :class:`ByteDFA` leaves."""
+    if not _has_dfa(node):
+        return _fragment(nfa, node, s)
+    if isinstance(node, ByteDFA):
+        e = nfa.new_state()
+        local = [s] + [nfa.new_state() for _ in range(node.num_states - 1)]
+        for a, lo, hi, b in node.moves:
+            nfa.edges[local[a]].append((lo, hi, local[b]))
+        for q in node.accept:
+            nfa.eps[local[q]].append(e)
+        return e
+    if isinstance(node, Concat):
+        for item in node.items:
+            s = _frag(nfa, item, s)
+        return s
+    if isinstance(node, Alt):
+        e = nfa.new_state()
+        for item in node.items:
+            b = nfa.new_state()
+            nfa.eps[s].append(b)
+            nfa.eps[_frag(nfa, item, b)].append(e)
+        return e
+    assert isinstance(node, Repeat)
+    for _ in range(node.min):
+        s = _frag(nfa, node.item, s)
+    e = nfa.new_state()
+    if node.max is None:
+        loop = nfa.new_state()
+        nfa.eps[s].append(loop)
+        nfa.eps[_frag(nfa, node.item, loop)].append(loop)
+        nfa.eps[loop].append(e)
+        return e
+    for _ in range(node.max - node.min):
+        nfa.eps[s].append(e)
+        s = _frag(nfa, node.item, s)
+    nfa.eps[s].append(e)
+    return e
+
+
+def build_nfa(node: Node) -> NFA:
+    """An NFA for ``node`` (a regex tree that may contain :class:`ByteDFA` leaves)."""
+    nfa = NFA()
+    nfa.start = nfa.new_state()
+    s = nfa.new_state()
+    nfa.eps[nfa.start].append(s)
+    nfa.accept[_frag(nfa, node, s)] = 0
+    return nfa
+
+
+def lazy_dfa(node: Node, max_states: int) -> LazyDFA:
+    """A lazy DFA for ``node``."""
+    return LazyDFA(build_nfa(node), max_states=max_states)
+
+
+def _explored(node: Node, max_states: int) -> tuple[LazyDFA, np.ndarray]:
+    """A fully expanded DFA for ``node`` and its per-byte transition table (states x 256)."""
+    dfa = lazy_dfa(node, max_states)
+    dfa.explore()
+    table = dfa.table[: dfa.num_states][:, dfa.byte_class]
+    return dfa, table
+
+
+def _product(nodes: list[Node], negate: list[bool], max_states: int) -> Node:
+    """The language of strings accepted by every ``nodes[i]`` (rejected where ``negate[i]``)."""
+    parts = [_explored(n, max_states) for n in nodes]
+    start = tuple(d.start for d, _ in parts)
+    index = {start: 0}
+    order = [start]
+    moves: list[tuple[int, int, int, int]] = []
+    i = 0
+    while i < len(order):
+        tup = order[i]
+        rows = [table[q] for q, (_d, table) in zip(tup, parts)]
+        alive = np.ones(256, dtype=bool)
+        for row, neg in zip(rows, negate):
+            if not neg:
+                alive &= row != DEAD
+        targets: dict[tuple[int, ...], list[int]] = {}
+        for b in np.flatnonzero(alive).tolist():
+            targets.setdefault(tuple(int(r[b]) for r in rows), []).append(b)
+        for tgt, bs in targets.items():
+            j = index.get(tgt)
+            if j is None:
+                if len(order) >= max_states:
+                    raise LimitExceeded("product automaton states", max_states)
+                j = index[tgt] = len(order)
+                order.append(tgt)
+            lo = prev = bs[0]
+            for b in bs[1:] + [-2]:
+                if b != prev + 1:
+                    moves.append((i, lo, prev, j))
+                    lo = b
+                prev = b
+        i += 1
+    accepting = {
+        k
+        for k, tup in enumerate(order)
+        if all(bool(d.accepting[q]) != neg for q, (d, _t), neg in zip(tup, parts, negate))
+    }
+    return _trim(len(order), moves, accepting)
+
+
+def _trim(n: int, moves: list[tuple[int, int, int, int]], accepting: set[int]) -> Node:
+    """Drop states that cannot reach acceptance; renumber so the start stays 0."""
+    rev: list[list[int]] = [[] for _ in range(n)]
+    for a, _lo, _hi, b in moves:
+        rev[b].append(a)
+    live = set(accepting)
+    stack = list(live)
+    while stack:
+        q = stack.pop()
+        for p in rev[q]:
+            if p not in live:
+                live.add(p)
+                stack.append(p)
+    if 0 not in live:
+        return NOTHING
+    keep = sorted(live)
+    new = {q: k for k, q in enumerate(keep)}
+    kept = tuple((new[a], lo, hi, new[b]) for a, lo, hi, b in moves if a in live and b in live)
+    return ByteDFA(len(keep), kept, frozenset(new[q] for q in accepting))
+
+
+def intersect(nodes: list[Node], max_states: int = DEFAULT_OP_STATES) -> Node:
+    """A node for the intersection of the languages of ``nodes``."""
+    if len(nodes) == 1:
+        return nodes[0]
+    return _product(nodes, [False] * len(nodes), max_states)
+
+
+def difference(left: Node, right: Node, max_states: int = DEFAULT_OP_STATES) -> Node:
+    """A node for strings of ``left`` that are not strings of ``right``."""
+    return _product([left, right], [False, True], max_states)
+
+
+def is_empty(node: Node) -> bool:
+    """Whether ``node`` denotes the empty language."""
+    if isinstance(node, ByteDFA):
+        return False
+    dfa = lazy_dfa(node, 10)
+    return dfa.start == DEAD
+
+
+def disjoint(a: Node, b: Node, max_states: int = DEFAULT_OP_STATES) -> bool:
+    """Whether no string belongs to both languages (raises ``LimitExceeded`` past the budget)."""
+    return is_empty(intersect([a, b], max_states))
+
+
+__all__ = ["ByteDFA", "NOTHING", "build_nfa", "lazy_dfa", "intersect", "difference", "disjoint", "is_empty"]

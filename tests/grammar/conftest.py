@@ -1,0 +1,5 @@
+"""Make the test helpers importable as ``helpers``."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
