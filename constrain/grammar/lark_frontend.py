@@ -40,9 +40,7 @@ from constrain.grammar.ir import Grammar, Lexeme, Origin, Rule
 
 try:  # Python >= 3.11
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
-    from re import _constants as _sre_const  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sre_const  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 __all__ = ["load_lark", "regex_refusal"]
@@ -140,6 +138,7 @@ def _lark_error(exc: Exception, source_name: str | None) -> GrammarError:
         m = re.search(r"line (\d+),? col(?:umn)? (\d+)", message)
         line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     first = message.splitlines()[0] if message else type(exc).__name__
+    first = re.sub(r"\s*at line \d+,? col(?:umn)? \d+(?: in .*)?$", "", first).rstrip(": ") or first
     return GrammarError(f"lark rejected the grammar: {first}", None, line, column, source_name)
 
 

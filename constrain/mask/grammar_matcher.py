@@ -14,6 +14,7 @@ states are interned, so equal situations share one key).
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Callable
 import numpy as np
 
 from ..errors import LimitExceeded, TokenRejected
@@ -27,6 +28,7 @@ from .walk import expand_ranges
 
 Hypothesis = tuple[ParseState, int]
 MAX_HYPOTHESES = 256
+SMALL_FRONTIER = 48
 
 
 def _key(hyps: list[Hypothesis]) -> frozenset[tuple[int, int]]:
@@ -42,6 +44,7 @@ class GrammarEngine:
         self.dfa = lexer.dfa
         self._advance: dict[tuple[int, int], ParseState | None] = {}
         self._keep: list[ParseState] = []
+        self._ends: dict[tuple[int, int], list[ParseState]] = {}
 
     def initial(self) -> list[Hypothesis]:
         return [(self.parser.initial(), self.dfa.start)]
@@ -61,6 +64,10 @@ class GrammarEngine:
 
     def ends(self, p: ParseState, state: int) -> list[ParseState]:
         """Parse states reachable by ending the current lexeme in lexer ``state`` (which consumed bytes)."""
+        key = (id(p._node), state)
+        found = self._ends.get(key)
+        if found is not None:
+            return found
         out = []
         allowed = p.allowed_terminals()
         for tag in self.dfa.tags[state]:
@@ -68,6 +75,8 @@ class GrammarEngine:
                 nxt = self.after_lexeme(p, tag)
                 if nxt is not None:
                     out.append(nxt)
+        self._ends[key] = out
+        self._keep.append(p)
         return out
 
     def step(self, hyps: list[Hypothesis], data: bytes) -> list[Hypothesis]:
@@ -137,69 +146,145 @@ class GrammarMaskCache:
         return words
 
     def allowed(self, hyps: list[Hypothesis]) -> np.ndarray:
-        """Boolean array over the vocabulary (EOS excluded) of tokens some hypothesis survives."""
+        """Boolean array over the vocabulary (EOS excluded) of tokens some hypothesis survives.
+
+        All parse-state groups of a trie level are processed together: each frontier entry
+        carries its group index, and the group's allowed-lexeme bitset is gathered per entry.
+        """
         engine, dfa, trie = self.engine, self.engine.dfa, self.trie
         allowed = np.zeros(self.vocab.size, dtype=bool)
         if trie.depth == 0:
             return allowed
-        groups: dict[int, ParseState] = {}
-        pending: list[dict[int, list[tuple[np.ndarray, np.ndarray]]]] = [dict() for _ in range(trie.depth)]
+        groups: list[ParseState] = []
+        index: dict[int, int] = {}
+        bits: list[np.ndarray] = []
+
+        def group_of(p: ParseState) -> int:
+            key = id(p._node)
+            gi = index.get(key)
+            if gi is None:
+                gi = len(groups)
+                index[key] = gi
+                groups.append(p)
+                bits.append(engine.bits(p))
+            return gi
+
+        pending: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(trie.depth)]
         level0 = np.arange(len(trie.byte[0]))
+        dfa.expand(dfa.start)
         for p, s in hyps:
             dfa.expand(s)
-            groups[id(p._node)] = p
-            pending[0].setdefault(id(p._node), []).append((level0, dfa.table[s, self.level_classes[0]]))
+            gi = group_of(p)
+            pending[0].append((level0, dfa.table[s, self.level_classes[0]], np.full(level0.size, gi)))
             if s != dfa.start:
-                dfa.expand(dfa.start)
                 for p2 in engine.ends(p, s):
-                    groups[id(p2._node)] = p2
-                    pending[0].setdefault(id(p2._node), []).append((level0, dfa.table[dfa.start, self.level_classes[0]]))
+                    g2 = group_of(p2)
+                    pending[0].append((level0, dfa.table[dfa.start, self.level_classes[0]], np.full(level0.size, g2)))
         for d in range(trie.depth):
-            for gkey, parts in pending[d].items():
-                p = groups[gkey]
-                if len(parts) == 1:
-                    nodes, states = parts[0]
-                else:
-                    nodes = np.concatenate([n for n, _ in parts])
-                    states = np.concatenate([s for _, s in parts])
-                    combined = np.unique(nodes.astype(np.int64) * (dfa.num_states + 1) + states)
-                    nodes, states = combined // (dfa.num_states + 1), (combined % (dfa.num_states + 1)).astype(np.int32)
-                live = states != DEAD
-                nodes, states = nodes[live], states[live]
-                if nodes.size == 0:
+            parts = pending[d]
+            if not parts:
+                if not any(pending[d + 1 :]):
+                    break
+                continue
+            if sum(x[0].size for x in parts) <= SMALL_FRONTIER and not any(pending[d + 1 :]):
+                self._finish_small(d, parts, groups, bits, group_of, allowed)
+                break
+            if len(parts) == 1:
+                nodes, states, gids = parts[0]
+            else:
+                nodes = np.concatenate([x[0] for x in parts])
+                states = np.concatenate([x[1] for x in parts])
+                gids = np.concatenate([x[2] for x in parts])
+            keep = states != DEAD
+            nodes, states, gids = nodes[keep], states[keep], gids[keep]
+            if nodes.size == 0:
+                continue
+            if len(parts) > 1:
+                width = np.int64(dfa.num_states + 1)
+                combined = np.unique((gids.astype(np.int64) * len(trie.byte[d]) + nodes) * width + states)
+                states = (combined % width).astype(np.int32)
+                rest = combined // width
+                nodes, gids = rest % len(trie.byte[d]), rest // len(trie.byte[d])
+            group_bits = np.stack(bits)
+            keep = (dfa.possible_bits[states] & group_bits[gids]).any(axis=-1)
+            nodes, states, gids = nodes[keep], states[keep], gids[keep]
+            if nodes.size == 0:
+                continue
+            ep = trie.end_ptr[d]
+            s_, e_ = ep[nodes], ep[nodes + 1]
+            has = e_ > s_
+            if has.any():
+                allowed[trie.end_ids[d][expand_ranges(s_[has], e_[has])]] = True
+            if d + 1 == trie.depth:
+                continue
+            cp = trie.child_ptr[d]
+            cs, ce = cp[nodes], cp[nodes + 1]
+            counts = ce - cs
+            inner = counts > 0
+            if not inner.any():
+                continue
+            nodes, states, gids, cs, ce, counts = nodes[inner], states[inner], gids[inner], cs[inner], ce[inner], counts[inner]
+            dfa.expand_all(states)
+            child = expand_ranges(cs, ce)
+            cls = self.level_classes[d + 1]
+            pending[d + 1].append((child, dfa.table[np.repeat(states, counts), cls[child]], np.repeat(gids, counts)))
+            accepting = dfa.accepting[states]
+            if not accepting.any():
+                continue
+            rows = np.flatnonzero(accepting)
+            pair = gids[rows].astype(np.int64) * np.int64(dfa.num_states + 1) + states[rows]
+            uniq, inverse = np.unique(pair, return_inverse=True)
+            for k, code in enumerate(uniq.tolist()):
+                g, u = divmod(code, dfa.num_states + 1)
+                successors = engine.ends(groups[g], u)
+                if not successors:
                     continue
-                live = engine.lexer.alive(states, engine.bits(p))
-                nodes, states = nodes[live], states[live]
-                if nodes.size == 0:
-                    continue
-                ep = trie.end_ptr[d]
-                s_, e_ = ep[nodes], ep[nodes + 1]
-                has = e_ > s_
-                if has.any():
-                    allowed[trie.end_ids[d][expand_ranges(s_[has], e_[has])]] = True
-                if d + 1 == trie.depth:
-                    continue
-                cp = trie.child_ptr[d]
-                cs, ce = cp[nodes], cp[nodes + 1]
-                counts = ce - cs
-                if not counts.any():
-                    continue
-                dfa.expand_all(states[counts > 0])
-                child = expand_ranges(cs, ce)
-                cls = self.level_classes[d + 1][child]
-                pending[d + 1].setdefault(gkey, []).append((child, dfa.table[np.repeat(states, counts), cls]))
-                accepting = dfa.accepting[states] & (counts > 0)
-                if accepting.any():
-                    dfa.expand(dfa.start)
-                    for u in np.unique(states[accepting]).tolist():
-                        rows = np.flatnonzero(accepting & (states == u))
-                        sub = expand_ranges(cs[rows], ce[rows])
-                        restart = dfa.table[dfa.start, self.level_classes[d + 1][sub]]
-                        for p2 in engine.ends(p, u):
-                            k2 = id(p2._node)
-                            groups[k2] = p2
-                            pending[d + 1].setdefault(k2, []).append((sub, restart))
+                sel = rows[inverse == k]
+                sub = expand_ranges(cs[sel], ce[sel])
+                restart = dfa.table[dfa.start, cls[sub]]
+                for p2 in successors:
+                    pending[d + 1].append((sub, restart, np.full(sub.size, group_of(p2))))
         return allowed
+
+
+    def _finish_small(
+        self,
+        depth: int,
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        groups: list[ParseState],
+        bits: list[np.ndarray],
+        group_of: "Callable[[ParseState], int]",
+        allowed: np.ndarray,
+    ) -> None:
+        """Finish a small frontier depth-first in plain Python (cheaper than per-level array calls)."""
+        engine, dfa, trie = self.engine, self.engine.dfa, self.trie
+        stack = [(depth, int(n), int(s), int(g)) for nodes, states, gids in parts for n, s, g in zip(nodes, states, gids)]
+        seen: set[tuple[int, int, int, int]] = set()
+        while stack:
+            entry = stack.pop()
+            if entry in seen:
+                continue
+            seen.add(entry)
+            d, node, state, g = entry
+            if state == DEAD or not (dfa.possible_bits[state] & bits[g]).any():
+                continue
+            lo, hi = trie.end_ptr[d][node], trie.end_ptr[d][node + 1]
+            if hi > lo:
+                allowed[trie.end_ids[d][lo:hi]] = True
+            if d + 1 == trie.depth:
+                continue
+            cs, ce = int(trie.child_ptr[d][node]), int(trie.child_ptr[d][node + 1])
+            if cs == ce:
+                continue
+            dfa.expand(state)
+            row = dfa.table[state]
+            cls = self.level_classes[d + 1]
+            successors = [group_of(p2) for p2 in engine.ends(groups[g], state)] if dfa.accepting[state] else []
+            for child in range(cs, ce):
+                c = int(cls[child])
+                stack.append((d + 1, child, int(row[c]), g))
+                for g2 in successors:
+                    stack.append((d + 1, child, int(dfa.table[dfa.start, c]), g2))
 
 
 class GrammarMatcher(Matcher):

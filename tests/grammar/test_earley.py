@@ -70,7 +70,7 @@ def test_prefix_viability_matches_oracle(name):
             return False
 
     sentences = brute_force_sentences(g, 6, 14)
-    for seq in all_sequences(sorted(g.terminals), 5):
+    for seq in all_sequences(sorted(g.terminals), 5 if len(g.terminals) < 5 else 4):
         state = parser.initial()
         for i, t in enumerate(seq):
             ok = viable(seq[: i + 1])
