@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from .grammar.ir import Grammar
 
+from .errors import ConstrainError
 from .mask.matcher import DFAMaskCache, DFAMatcher, Matcher
 from .regex import DEAD, DEFAULT_MAX_STATES, LazyDFA, build_nfa, parse_regex
 from .regex.ir import Alt, Bytes, Node
@@ -136,8 +137,10 @@ def grammar(text_or_path: "str | os.PathLike[str]", start: str = "start", *, max
     >>> g.accepts("((x))"), g.accepts_prefix("(("), g.accepts("(x")
     (True, True, False)
     """
-    from .grammar.lark_frontend import load_lark
-
+    try:
+        from .grammar.lark_frontend import load_lark
+    except ImportError as e:
+        raise ConstrainError(f"constrain.grammar needs the lark package: pip install 'constrain[grammar]' ({e})") from None
     return GrammarConstraint(load_lark(text_or_path, start=start), max_states=max_states)
 
 

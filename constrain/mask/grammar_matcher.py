@@ -80,20 +80,29 @@ class GrammarEngine:
         return out
 
     def step(self, hyps: list[Hypothesis], data: bytes) -> list[Hypothesis]:
-        """Hypotheses after reading ``data`` (empty when the bytes lead nowhere)."""
-        dfa, lexer = self.dfa, self.lexer
+        """Hypotheses after reading ``data`` (empty when the bytes lead nowhere).
+
+        Hypotheses with the same parse state are merged into one lexer state (the union of
+        their NFA sets), which is exact and keeps the set as small as the parse states.
+        """
+        dfa = self.dfa
         for b in data:
-            nxt: dict[tuple[int, int], Hypothesis] = {}
+            nxt: dict[int, Hypothesis] = {}
+
+            def add(p: ParseState, t: int) -> None:
+                if t == DEAD or not (dfa.possible_bits[t] & self.bits(p)).any():
+                    return
+                key = id(p._node)
+                old = nxt.get(key)
+                nxt[key] = (p, t) if old is None else (old[0], dfa.union(old[1], t))
+
             for p, s in hyps:
-                t = dfa.step(s, b)
-                if t != DEAD and lexer.alive(np.array([t]), self.bits(p))[0]:
-                    nxt.setdefault((id(p._node), t), (p, t))
+                add(p, dfa.step(s, b))
                 if s != dfa.start:
                     t0 = dfa.step(dfa.start, b)
                     if t0 != DEAD:
                         for p2 in self.ends(p, s):
-                            if lexer.alive(np.array([t0]), self.bits(p2))[0]:
-                                nxt.setdefault((id(p2._node), t0), (p2, t0))
+                            add(p2, t0)
             hyps = list(nxt.values())
             if len(hyps) > MAX_HYPOTHESES:
                 raise LimitExceeded("lexing hypotheses", MAX_HYPOTHESES, "the grammar's lexemes are too ambiguous")
@@ -200,11 +209,7 @@ class GrammarMaskCache:
             if nodes.size == 0:
                 continue
             if len(parts) > 1:
-                width = np.int64(dfa.num_states + 1)
-                combined = np.unique((gids.astype(np.int64) * len(trie.byte[d]) + nodes) * width + states)
-                states = (combined % width).astype(np.int32)
-                rest = combined // width
-                nodes, gids = rest % len(trie.byte[d]), rest // len(trie.byte[d])
+                nodes, states, gids = self._merge(nodes, states, gids, len(trie.byte[d]))
             group_bits = np.stack(bits)
             keep = (dfa.possible_bits[states] & group_bits[gids]).any(axis=-1)
             nodes, states, gids = nodes[keep], states[keep], gids[keep]
@@ -246,6 +251,27 @@ class GrammarMaskCache:
                     pending[d + 1].append((sub, restart, np.full(sub.size, group_of(p2))))
         return allowed
 
+
+    def _merge(
+        self, nodes: np.ndarray, states: np.ndarray, gids: np.ndarray, level_size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One entry per (group, node): entries sharing both run together as the union of their lexer states."""
+        dfa = self.engine.dfa
+        key = gids.astype(np.int64) * level_size + nodes
+        uniq, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+        merged = states[first].copy()
+        dups = np.flatnonzero(counts > 1)
+        if dups.size:
+            order = np.argsort(inverse, kind="stable")
+            ordered = states[order]
+            offsets = np.cumsum(counts) - counts
+            for k in dups.tolist():
+                run = ordered[offsets[k] : offsets[k] + counts[k]].tolist()
+                u = run[0]
+                for x in run[1:]:
+                    u = dfa.union(u, x)
+                merged[k] = u
+        return uniq % level_size, merged, uniq // level_size
 
     def _finish_small(
         self,

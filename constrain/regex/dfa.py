@@ -44,6 +44,7 @@ class LazyDFA:
         index_of = {b: i for i, b in enumerate(bounds)}
         self._moves = [[(index_of[lo], index_of[hi + 1] - 1, t) for lo, hi, t in ms] for ms in moves]
         self._closure_cache: dict[int, frozenset[int]] = {}
+        self._unions: dict[tuple[int, int], int] = {}
         self.sets: list[frozenset[int]] = []
         self._index: dict[frozenset[int], int] = {}
         self.tags: list[frozenset[int]] = []
@@ -102,6 +103,19 @@ class LazyDFA:
         for tag in {self._owner[q] for q in s if self._owner[q] >= 0}:
             self.possible_bits[idx, tag >> 6] |= np.uint64(1 << (tag & 63))
         return idx
+
+    def union(self, a: int, b: int) -> int:
+        """The state running ``a`` and ``b`` together (the union of their NFA sets), memoized."""
+        if a == b or b == DEAD:
+            return a
+        if a == DEAD:
+            return b
+        key = (a, b) if a < b else (b, a)
+        found = self._unions.get(key)
+        if found is None:
+            found = self._intern(self.sets[a] | self.sets[b])
+            self._unions[key] = found
+        return found
 
     def expand(self, state: int) -> None:
         """Compute the transitions of ``state`` for every byte class."""
