@@ -38,6 +38,7 @@ class Slice:
 
     name: str
     ranges: Ranges
+    ascii_bytes: np.ndarray
     inside: np.ndarray
     inside_count: int
     outside_ids: np.ndarray
@@ -75,7 +76,8 @@ class VocabularySlices:
             matrix = np.zeros((len(data), width), dtype=np.uint8)
             for r, b in enumerate(data):
                 matrix[r, : len(b)] = np.frombuffer(b, dtype=np.uint8)  # type: ignore[arg-type]
-            self.slices.append(Slice(name, ranges, inside, int(inside_rows.sum()), out_ids, matrix, lens))
+            ascii_bytes = np.array([b for b in range(128) if any(lo <= b <= hi for lo, hi in ranges)], dtype=np.int64)
+            self.slices.append(Slice(name, ranges, ascii_bytes, inside, int(inside_rows.sum()), out_ids, matrix, lens))
 
 
 def class_keeps_alive(dfa: LazyDFA, state: int, ranges: Ranges) -> bool:
@@ -134,9 +136,16 @@ def looks_permissive(dfa: LazyDFA, state: int) -> bool:
 
 
 def best_slice(dfa: LazyDFA, state: int, slices: VocabularySlices) -> Slice | None:
-    """The largest slice every string of which keeps ``state`` alive, if it is worth using."""
+    """The largest slice every string of which keeps ``state`` alive, if it is worth using.
+
+    An ASCII character of the class that kills the state rules a slice out at once,
+    before the (costlier) product walk.
+    """
+    dfa.expand(state)
     for piece in slices.slices:
         if piece.inside_count < MIN_SLICE_FRACTION * slices.vocab.size:
+            continue
+        if (dfa.table[state, dfa.byte_class[piece.ascii_bytes]] == DEAD).any():
             continue
         if class_keeps_alive(dfa, state, piece.ranges):
             return piece

@@ -30,8 +30,8 @@ def model_and_tokenizer(request: pytest.FixtureRequest):  # type: ignore[no-unty
 def test_every_sampled_output_is_valid(model_and_tokenizer, pattern: str) -> None:  # type: ignore[no-untyped-def]
     model, tok = model_and_tokenizer
     constraint = c.regex(pattern)
-    settings = [dict(temperature=1.0), dict(temperature=0.7, top_k=50), dict(temperature=1.3, top_p=0.9), dict(temperature=0.0)]
-    for seed in range(3):
+    settings = [dict(temperature=1.0), dict(temperature=0.7, top_k=50), dict(temperature=1.3, top_p=0.9)]
+    for seed in range(2):
         for options in settings:
             result = c.generate(model, tok, "Output:", constraint, max_new_tokens=40, seed=seed, **options)  # type: ignore[arg-type]
             assert result.valid, (pattern, options, seed, result.text, result.finish_reason)
@@ -44,10 +44,10 @@ def test_budget_aware_closing_finishes_nested_outputs() -> None:
     model = tiny_llama(tok, seed=3)
     pattern = r'\{"items": \[(\{"k": "[a-z]+", "v": \[[0-9]+(, [0-9]+)*\]\}(, )?)+\], "done": (true|false)\}'
     constraint = c.regex(pattern)
-    with_budget = [c.generate(model, tok, "x", constraint, max_new_tokens=30, temperature=1.0, seed=s) for s in range(8)]
+    with_budget = [c.generate(model, tok, "x", constraint, max_new_tokens=30, temperature=1.0, seed=s) for s in range(6)]
     assert all(g.valid and re.fullmatch(pattern, g.text) for g in with_budget), [g.text for g in with_budget]
-    without = [c.generate(model, tok, "x", constraint, max_new_tokens=30, temperature=1.0, seed=s, budget=False) for s in range(8)]
-    assert sum(not g.valid for g in without) >= 4, "without budget-aware closing the random model should run out of tokens"
+    without = [c.generate(model, tok, "x", constraint, max_new_tokens=30, temperature=1.0, seed=s, budget=False) for s in range(6)]
+    assert sum(not g.valid for g in without) >= 3, "without budget-aware closing the random model should run out of tokens"
 
 
 def test_jump_forward_saves_forward_passes_and_stays_canonical() -> None:

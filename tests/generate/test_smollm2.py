@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import constrain as c
 from tests.fixtures.models import smollm2
 
 
+@pytest.mark.slow
 def test_smollm2_extracts_a_valid_record() -> None:
     model, tok = smollm2()
     pattern = r'\{"name": "[A-Za-z ]{1,40}", "age": [0-9]{1,3}, "city": "[A-Za-z ]{1,30}"\}'
