@@ -73,9 +73,9 @@ def repair(
     """
     if not isinstance(text, str):
         raise ConstrainError(f"repair expects str, got {type(text).__name__}")
-    fmt = _detect(text) if format == "auto" else format
+    ok, value = fast_path(text) if format != "yaml" else (False, None)
+    fmt = "json" if ok else (_detect(text) if format == "auto" else format)
     if fmt == "json":
-        ok, value = fast_path(text)
         if ok:
             fixes: list[Fix] = []
         else:
