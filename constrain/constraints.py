@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 if TYPE_CHECKING:
     import os
@@ -129,19 +129,36 @@ class GrammarConstraint(Constraint):
         return GrammarMatcher(cache)
 
 
-def grammar(text_or_path: "str | os.PathLike[str]", start: str = "start", *, max_states: int = DEFAULT_MAX_STATES) -> GrammarConstraint:
-    """A constraint to the sentences of a Lark grammar (text or a path to a ``.lark`` file).
+def grammar(
+    text_or_path: "str | os.PathLike[str]",
+    start: str | None = None,
+    *,
+    syntax: Literal["lark", "ebnf"] = "lark",
+    max_states: int = DEFAULT_MAX_STATES,
+) -> GrammarConstraint:
+    """A constraint to the sentences of a grammar (text or a path to a grammar file).
+
+    ``syntax="lark"`` (the default) reads a Lark grammar whose start rule defaults to ``start``;
+    ``syntax="ebnf"`` reads GBNF / xgrammar-style EBNF (``root ::= ...``) whose start rule defaults to ``root``.
 
     >>> import constrain as c
     >>> g = c.grammar('start: "(" start ")" | "x"')
     >>> g.accepts("((x))"), g.accepts_prefix("(("), g.accepts("(x")
     (True, True, False)
+    >>> c.grammar('root ::= "a"+ [0-9]', syntax="ebnf").accepts("aa7")
+    True
     """
+    if syntax == "ebnf":
+        from .grammar.ebnf_frontend import load_ebnf
+
+        return GrammarConstraint(load_ebnf(text_or_path, start=start or "root"), max_states=max_states)
+    if syntax != "lark":
+        raise ValueError(f"unknown grammar syntax {syntax!r}: expected 'lark' or 'ebnf'")
     try:
         from .grammar.lark_frontend import load_lark
     except ImportError as e:
         raise ConstrainError(f"constrain.grammar needs the lark package: pip install 'constrain[grammar]' ({e})") from None
-    return GrammarConstraint(load_lark(text_or_path, start=start), max_states=max_states)
+    return GrammarConstraint(load_lark(text_or_path, start=start or "start"), max_states=max_states)
 
 
 def regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES) -> Regex:
