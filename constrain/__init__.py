@@ -21,6 +21,7 @@ from .errors import (
 from .generate import Generation, StreamEvent, describe, generate, stream
 from .mask.matcher import Matcher
 from .repair import Fix, RepairResult, repair, repair_strict
+from .sampling import SampleResult, best_of, first_valid, retry, sample, vote
 from .vocab.vocabulary import Vocabulary
 
 __version__ = "0.1.0"
@@ -30,6 +31,7 @@ __all__ = [
     "Fix",
     "Generation",
     "GrammarConstraint",
+    "SampleResult",
     "StreamEvent",
     "RepairResult",
     "ConstrainError",
@@ -51,5 +53,10 @@ __all__ = [
     "regex",
     "repair",
     "repair_strict",
+    "sample",
     "stream",
+    "best_of",
+    "first_valid",
+    "retry",
+    "vote",
 ]

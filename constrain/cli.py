@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=_cmd_generate)
+    from .openai_compat.server import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

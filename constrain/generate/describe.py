@@ -19,7 +19,7 @@ def _sketch(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
         name = str(schema["$ref"]).rsplit("/", 1)[-1]
         return _sketch(defs.get(name, {}), defs, depth + 1)
     if "enum" in schema:
-        return " | ".join(json.dumps(v) for v in schema["enum"])
+        return " or ".join(json.dumps(v) for v in schema["enum"])
     if "const" in schema:
         return schema["const"]
     for key in ("anyOf", "oneOf"):
@@ -31,8 +31,22 @@ def _sketch(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     if kind == "array":
         return [_sketch(schema.get("items", {}), defs, depth + 1)]
     if kind in ("integer", "number", "boolean", "string", "null"):
-        return f"<{kind}>"
-    return "<value>"
+        return _Placeholder(kind)
+    return _Placeholder("value")
+
+
+class _Placeholder(str):
+    """A typed slot rendered bare (``<integer>``), so the model does not quote numbers and booleans."""
+
+
+def _render(sketch: Any) -> str:
+    if isinstance(sketch, _Placeholder):
+        return f"<{sketch}>" if str(sketch) != "string" else '"<string>"'
+    if isinstance(sketch, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_render(v)}" for k, v in sketch.items()) + "}"
+    if isinstance(sketch, list):
+        return "[" + ", ".join(_render(v) for v in sketch) + ", ...]"
+    return sketch if isinstance(sketch, str) and " or " in sketch else json.dumps(sketch, ensure_ascii=False)
 
 
 def describe(output: Any) -> str:
@@ -58,6 +72,6 @@ def describe(output: Any) -> str:
         schema = output.schema  # type: ignore[attr-defined]
     if schema is not None:
         defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
-        sketch = json.dumps(_sketch(schema, defs), ensure_ascii=False)
-        return f"Answer with JSON only, in this shape (replace each <type> with a value): {sketch}"
+        sketch = _render(_sketch(schema, defs))
+        return f"Answer with JSON only, in this shape (replace each <type> with a value of that type): {sketch}"
     return "Answer in the required format."
