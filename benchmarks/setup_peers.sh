@@ -29,7 +29,7 @@ for peer in xgrammar llguidance outlines-core; do
         echo "setup_peers: could not install $peer (bench_regex.py will skip it)" >&2
     fi
 done
-"${PIP[@]}" -e "$REPO"
+"${PIP[@]}" -e "$REPO[grammar]"
 
 "$VENV/bin/python" - <<'PY'
 import importlib

@@ -12,6 +12,8 @@ reachable from the start symbol.
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,7 +100,7 @@ class Grammar:
     def __hash__(self) -> int:
         return hash(self._key())
 
-    @property
+    @functools.cached_property
     def nonterminals(self) -> frozenset[str]:
         """Names that have at least one rule."""
         return frozenset(r.lhs for r in self.rules)
