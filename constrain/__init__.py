@@ -11,6 +11,8 @@ from . import grammar as _grammar_package  # loaded first so the name `grammar` 
 from .constraints import Choice, Constraint, GrammarConstraint, Regex, RegularConstraint, choice, grammar, regex
 from .errors import (
     ConstrainError,
+    SchemaError,
+    UnsupportedSchema,
     LimitExceeded,
     RegexError,
     RepairError,
@@ -21,6 +23,7 @@ from .errors import (
 from .generate import Generation, StreamEvent, describe, generate, stream
 from .mask.matcher import Matcher
 from .repair import Fix, RepairResult, repair, repair_strict
+from .schema import JsonSchemaConstraint, json_schema
 from .sampling import SampleResult, best_of, first_valid, retry, sample, vote
 from .vocab.vocabulary import Vocabulary
 
@@ -30,10 +33,13 @@ __all__ = [
     "Choice",
     "Fix",
     "Generation",
+    "JsonSchemaConstraint",
     "GrammarConstraint",
     "SampleResult",
     "StreamEvent",
     "RepairResult",
+    "SchemaError",
+    "UnsupportedSchema",
     "ConstrainError",
     "Constraint",
     "LimitExceeded",
@@ -50,6 +56,7 @@ __all__ = [
     "describe",
     "generate",
     "grammar",
+    "json_schema",
     "regex",
     "repair",
     "repair_strict",

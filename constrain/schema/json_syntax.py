@@ -24,6 +24,8 @@ def cat(*items: Node) -> Node:
     """Concatenation that drops empty parts and flattens."""
     out: list[Node] = []
     for it in items:
+        if isinstance(it, Chars) and not it.ranges:
+            return it
         if isinstance(it, Empty):
             continue
         if isinstance(it, Concat):

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from ..regex.ir import Empty, Node, Repeat
 from .json_syntax import DIGIT, FRACTION, INT_MAGNITUDE, NONZERO, alt, cat, fixed_width_range, lit
-from .regular import ByteDFA, intersect
+from .regular import ByteDFA, _trim, intersect
 
 NOTHING_NODE = alt([])
 
@@ -26,6 +26,32 @@ def _dec_digit(a: int, b: int) -> Node:
     from ..regex.ir import Chars
 
     return Chars(((0x30 + a, 0x30 + b),))
+
+
+def _wide_range(lo: int, hi: int, width: int) -> Node:
+    """Like ``fixed_width_range`` for decimal digits, as a flat chain automaton (for very long bounds).
+
+    A state is (position, still equal to ``lo``'s prefix, still equal to ``hi``'s prefix).
+    """
+    a, b = str(lo).zfill(width), str(hi).zfill(width)
+    index: dict[tuple[int, bool, bool], int] = {(0, True, True): 0}
+    order = [(0, True, True)]
+    moves: list[tuple[int, int, int, int]] = []
+    k = 0
+    while k < len(order):
+        i, tl, th = order[k]
+        if i < width:
+            dlo = int(a[i]) if tl else 0
+            dhi = int(b[i]) if th else 9
+            for d in range(dlo, dhi + 1):
+                nxt = (i + 1, tl and d == dlo, th and d == dhi)
+                if nxt not in index:
+                    index[nxt] = len(order)
+                    order.append(nxt)
+                moves.append((k, 0x30 + d, 0x30 + d, index[nxt]))
+        k += 1
+    accepting = {j for j, (i, _a, _b) in enumerate(order) if i == width}
+    return _trim(len(order), moves, accepting)
 
 
 def magnitude_range(lo: int, hi: int | None) -> Node:
@@ -40,7 +66,7 @@ def magnitude_range(lo: int, hi: int | None) -> Node:
         a = max(lo, 10 ** (w - 1) if w > 1 else 0)
         b = min(hi, 10**w - 1) if hi is not None else 10**w - 1
         if a <= b:
-            parts.append(fixed_width_range(a, b, w, 10, _dec_digit))
+            parts.append(fixed_width_range(a, b, w, 10, _dec_digit) if w <= 20 else _wide_range(a, b, w))
     if hi is None:
         parts.append(cat(NONZERO, Repeat(DIGIT, top_width, None)))
     return alt(parts)
@@ -61,25 +87,44 @@ def integer_range(lo: int | None, hi: int | None) -> Node:
 
 
 def _digits_cmp(f: str, op: str, allow_empty: bool) -> Node:
-    """Digit strings ``R`` (empty only if ``allow_empty``) with ``0.R op 0.f`` (``f`` has no trailing zeros)."""
-    if not f:
-        if op == ">=":
-            return Repeat(DIGIT, 0 if allow_empty else 1, None)
-        if op == ">":
-            return cat(Repeat(DIGIT, 0, None), NONZERO, Repeat(DIGIT, 0, None))
-        if op == "<=":
-            return Repeat(lit("0"), 0 if allow_empty else 1, None)
-        return NOTHING_NODE
-    c = int(f[0])
-    parts: list[Node] = []
-    if allow_empty and op in ("<", "<="):
-        parts.append(Empty())
-    if op in ("<", "<=") and c > 0:
-        parts.append(cat(_dec_digit(0, c - 1), Repeat(DIGIT, 0, None)))
-    if op in (">", ">=") and c < 9:
-        parts.append(cat(_dec_digit(c + 1, 9), Repeat(DIGIT, 0, None)))
-    parts.append(cat(_dec_digit(c, c), _digits_cmp(f[1:], op, True)))
-    return alt(parts)
+    """Digit strings ``R`` (empty only if ``allow_empty``) with ``0.R op 0.f`` (``f`` has no trailing zeros).
+
+    Built as a chain automaton: "equal so far after i digits", "already greater", "already less",
+    so thresholds with hundreds of digits (float midpoints) stay small and flat.
+    """
+    n = len(f)
+    start, gt, lt = 0, n + 2, n + 3
+    eq = list(range(1, n + 2))
+    moves: list[tuple[int, int, int, int]] = []
+
+    def from_eq(src: int, i: int) -> None:
+        if i < n:
+            c = int(f[i])
+            moves.append((src, 0x30 + c, 0x30 + c, eq[i + 1]))
+            if c < 9:
+                moves.append((src, 0x31 + c, 0x39, gt))
+            if c > 0:
+                moves.append((src, 0x30, 0x2F + c, lt))
+        else:
+            moves.append((src, 0x30, 0x30, eq[n]))
+            moves.append((src, 0x31, 0x39, gt))
+
+    from_eq(start, 0)
+    for i in range(n + 1):
+        from_eq(eq[i], i)
+    moves.append((gt, 0x30, 0x39, gt))
+    moves.append((lt, 0x30, 0x39, lt))
+    accepting: set[int] = set()
+    if op in ("<", "<="):
+        accepting |= {lt} | {eq[i] for i in range(n)}
+    if op in ("<=", ">="):
+        accepting.add(eq[n])
+    if op in (">", ">="):
+        accepting.add(gt)
+    empty_ok = op in ("<", "<=") if n else op in ("<=", ">=")
+    if allow_empty and empty_ok:
+        accepting.add(start)
+    return _trim(n + 4, moves, accepting)
 
 
 def _split_decimal(m: Decimal) -> tuple[int, str]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import LimitExceeded
 from ..regex.dfa import DEAD, LazyDFA
-from ..regex.ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
+from ..regex.ir import Alt, Chars, Concat, Node, Repeat
 from ..regex.nfa import NFA, _fragment
 
 DEFAULT_OP_STATES = 20_000
@@ -35,12 +35,26 @@ class ByteDFA(Node):
     accept: frozenset[int]
 
 
+@dataclass(frozen=True)
+class NodeGraph(Node):
+    """An automaton whose edges are labelled by regex trees (``None``: an empty move).
+
+    States are ``0..num_states-1`` with start 0; ``edges`` holds ``(src, label, dst)``. This states
+    counting and bookkeeping structures (which optional members were written, how many items
+    matched) without the exponential tree a plain regex would need.
+    """
+
+    num_states: int
+    edges: tuple[tuple[int, Node | None, int], ...]
+    accept: frozenset[int]
+
+
 NOTHING = Chars(())
 """The empty language."""
 
 
 def _has_dfa(node: Node) -> bool:
-    if isinstance(node, ByteDFA):
+    if isinstance(node, (ByteDFA, NodeGraph)):
         return True
     if isinstance(node, (Concat, Alt)):
         return any(_has_dfa(i) for i in node.items)
@@ -55,9 +69,24 @@ def _frag(nfa: NFA, node: Node, s: int) -> int:
         return _fragment(nfa, node, s)
     if isinstance(node, ByteDFA):
         e = nfa.new_state()
-        local = [s] + [nfa.new_state() for _ in range(node.num_states - 1)]
+        local = [nfa.new_state() for _ in range(node.num_states)]
+        nfa.eps[s].append(local[0])
         for a, lo, hi, b in node.moves:
             nfa.edges[local[a]].append((lo, hi, local[b]))
+        for q in node.accept:
+            nfa.eps[local[q]].append(e)
+        return e
+    if isinstance(node, NodeGraph):
+        e = nfa.new_state()
+        local = [nfa.new_state() for _ in range(node.num_states)]
+        nfa.eps[s].append(local[0])
+        for a, label, b in node.edges:
+            if label is None:
+                nfa.eps[local[a]].append(local[b])
+            else:
+                mid = nfa.new_state()
+                nfa.eps[local[a]].append(mid)
+                nfa.eps[_frag(nfa, label, mid)].append(local[b])
         for q in node.accept:
             nfa.eps[local[q]].append(e)
         return e
@@ -198,4 +227,4 @@ def disjoint(a: Node, b: Node, max_states: int = DEFAULT_OP_STATES) -> bool:
     return is_empty(intersect([a, b], max_states))
 
 
-__all__ = ["ByteDFA", "NOTHING", "build_nfa", "lazy_dfa", "intersect", "difference", "disjoint", "is_empty"]
+__all__ = ["ByteDFA", "NodeGraph", "NOTHING", "build_nfa", "lazy_dfa", "intersect", "difference", "disjoint", "is_empty"]

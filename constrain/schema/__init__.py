@@ -1,0 +1,152 @@
+"""JSON Schema (and pydantic models) compiled to exact token-level constraints.
+
+>>> import constrain as c
+>>> person = c.json_schema({"type": "object", "properties": {"name": {"type": "string"}},
+...                         "required": ["name"], "additionalProperties": False})
+>>> person.accepts('{"name":"Ada"}'), person.accepts('{"name":1}')
+(True, False)
+>>> person.dumps({"name": "Ada"})
+'{"name":"Ada"}'
+
+Non-recursive schemas compile to a regular language (a lazy byte DFA); keywords that cannot be
+enforced exactly raise :class:`~constrain.errors.UnsupportedSchema` naming the JSON pointer and
+keyword (or, with ``lenient=True``, are dropped and listed in ``dropped``). Values that may be any
+JSON value and recursive schemas need a grammar and are refused here.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..constraints import RegularConstraint
+from ..errors import LimitExceeded, SchemaError, UnsupportedSchema
+from ..regex.dfa import DEAD, LazyDFA
+from ..regex.ir import Node
+from .compiler import Compiler, dumps as _dumps
+from .context import Context
+from .options import Options
+from .pydantic_input import is_model_class, model_schema, validate
+from .regular import build_nfa
+
+
+class JsonSchemaConstraint(RegularConstraint):
+    """JSON texts valid under a schema, in the constraint's canonical key order and whitespace."""
+
+    def __init__(self, node: Node, schema: Any, options: Options, ranks: dict[str, int], dropped: list[tuple[str, str]], model: type | None = None) -> None:
+        self._init_from_nfa(node, options.max_states)
+        self.description = "json_schema"
+        self.schema = schema
+        self.options = options
+        self.dropped = list(dropped)
+        self.model = model
+        self.node = node
+        self._ranks = dict(ranks)
+
+    def _init_from_nfa(self, node: Node, max_states: int) -> None:
+        """Set up the base constraint over an NFA that may hold the compiler's automaton nodes."""
+        import threading
+        import weakref
+
+        self.dfa = LazyDFA(build_nfa(node), max_states=max_states)
+        self._caches = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def dumps(self, value: Any) -> str:
+        """``value`` as canonical JSON text (compact, keys in the schema's order) that this constraint accepts when valid."""
+        if hasattr(value, "model_dump") and self.model is not None:
+            value = value.model_dump(mode="json")
+        return _dumps(value, self._ranks)
+
+    def parse(self, text: str | bytes) -> Any:
+        """Parse ``text`` (refusing text outside the language); a model instance when built from a model."""
+        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        state = self.dfa.run(self.dfa.start, raw)
+        if state == DEAD or not self.dfa.is_accepting(state):
+            raise ValueError("text is not in the constraint's language")
+        value = json.loads(raw)
+        return validate(self.model, value) if self.model is not None else value
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+
+
+def _close_objects(node: Any) -> Any:
+    """A copy of a schema where every object with declared properties and no ``additionalProperties`` is closed."""
+    if isinstance(node, list):
+        return [_close_objects(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _close_objects(sub) for name, sub in value.items()}
+        elif key in ("enum", "const", "default", "examples"):
+            out[key] = value
+        else:
+            out[key] = _close_objects(value)
+    if "properties" in out and "additionalProperties" not in out and "patternProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def json_schema(
+    schema: Any,
+    *,
+    whitespace: str = "compact",
+    property_order: str = "schema",
+    additional_properties: bool | None = None,
+    lenient: bool = False,
+    format_assertion: bool = True,
+    max_states: int = 50_000,
+    max_whitespace: int = 20,
+    draft: str | None = None,
+) -> JsonSchemaConstraint:
+    """A constraint to JSON texts valid under ``schema`` (a dict, JSON text, or a pydantic v2 model class).
+
+    ``whitespace``: ``"compact"`` or ``"flexible"`` (bounded runs of at most ``max_whitespace``).
+    ``property_order``: ``"schema"`` (declared order; keys the schema does not name come after) or
+    ``"any"``. ``additional_properties=False`` closes objects that do not say otherwise.
+    ``format_assertion``: enforce ``format`` (default) or treat it as an annotation. ``lenient``:
+    drop unenforceable keywords (listed in ``.dropped``) instead of raising ``UnsupportedSchema``.
+    ``draft``: ``"2020-12"`` or ``"7"`` (default: from ``$schema``, else 2020-12).
+    For a pydantic model, objects are closed unless the model allows extra fields: pydantic
+    ignores extra keys, so generating none loses nothing and keeps outputs small.
+    """
+    model = None
+    if is_model_class(schema):
+        model = schema
+        schema = model_schema(schema)
+        if additional_properties is None and getattr(model, "model_config", {}).get("extra") != "allow":
+            schema = _close_objects(schema)
+    elif isinstance(schema, (str, bytes)):
+        try:
+            schema = json.loads(schema)
+        except json.JSONDecodeError as e:
+            raise SchemaError(f"schema is not valid JSON: {e}") from None
+    if not isinstance(schema, (dict, bool)):
+        raise SchemaError("a schema must be an object or a boolean")
+    meta = schema.get("$schema") if isinstance(schema, dict) else None
+    if isinstance(meta, str) and "json-schema.org/" not in meta:
+        raise UnsupportedSchema("", "$schema", f"custom meta-schema {meta!r} (its vocabularies are unknown)")
+    options = Options(
+        whitespace=whitespace,
+        property_order=property_order,
+        additional_properties=additional_properties,
+        lenient=lenient,
+        format_assertion=format_assertion,
+        max_states=max_states,
+        max_whitespace=max_whitespace,
+        draft=draft,
+    )
+    ctx = Context(schema, options)
+    compiler = Compiler(ctx)
+    try:
+        node = compiler.document()
+    except RecursionError:
+        raise UnsupportedSchema("", "schema", "the schema nests too deeply") from None
+    except LimitExceeded as e:
+        raise UnsupportedSchema("", "schema", str(e)) from None
+    return JsonSchemaConstraint(node, schema, options, ctx.ranks, ctx.dropped, model)
+
+
+__all__ = ["JsonSchemaConstraint", "Options", "json_schema"]
