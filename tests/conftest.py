@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
@@ -56,3 +56,26 @@ def cl100k_tok() -> PreTrainedTokenizerFast:
 def o200k_tok() -> PreTrainedTokenizerFast:
     """o200k_base tokenizer (ids 0..200018 with gaps)."""
     return _tokenizers.o200k()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run far faster on one thread (thread hand-offs dominate such small matrix products)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny() -> tuple[Any, Any]:
+    """``(model, tokenizer)``: a seeded tiny Llama over GPT-2's 50,257 tokens."""
+    from tests.fixtures.models import tiny_llama
+
+    tok = _tokenizers.gpt2()
+    return tiny_llama(tok, seed=0), tok
