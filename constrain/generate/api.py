@@ -270,8 +270,7 @@ class _Decoder:
 
     def _only_eos(self) -> bool:
         assert self.matcher is not None
-        allowed = self.matcher.allowed_token_ids()
-        return all(int(t) in self.eos for t in allowed)
+        return self.matcher.only_eos_allowed()
 
     def result(self, seconds: float) -> Generation:
         st = self.state

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..regex.dfa import DEAD, LazyDFA
 from ..vocab.vocabulary import Vocabulary
+from .bitmask import allowed_ids as allowed_token_ids
 
 UNREACHABLE = 1 << 40
 
@@ -99,10 +100,11 @@ class BudgetTable:
         self.distances = DistanceTable(dfa, vocab)
         self._per_state: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
 
-    def entry(self, state: int, allowed_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def entry(self, state: int, mask_words: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """(token ids, their next-state distances, the largest of those), memoized per state."""
         found = self._per_state.get(state)
         if found is None:
+            allowed_ids = allowed_token_ids(mask_words, self.vocab.size)
             ids = np.array([i for i in allowed_ids.tolist() if i not in self.vocab.eos_token_ids], dtype=np.int64)
             states = next_states(self.dfa, self.vocab, state, ids)
             dist_of = {s: self.distances.distance(s) for s in set(states.tolist())}

@@ -77,6 +77,10 @@ class Matcher(ABC):
         """Ids of the allowed tokens, ascending."""
         return allowed_ids(self.mask(), self.vocab.size)
 
+    def only_eos_allowed(self) -> bool:
+        """Whether the output is complete and nothing but end-of-sequence may follow (cheap: one array compare)."""
+        return bool(np.array_equal(self.mask(), self.vocab.eos_words))
+
     def is_allowed(self, token_id: int) -> bool:
         """Whether one token is allowed now."""
         return 0 <= token_id < self.vocab.size and is_allowed(self.mask(), token_id)
@@ -119,7 +123,7 @@ class DFAMaskCache:
         full = self.mask(state)
         if self._budget is None:
             self._budget = BudgetTable(self.dfa, self.vocab)
-        ids, dists, worst = self._budget.entry(state, allowed_ids(full, self.vocab.size))
+        ids, dists, worst = self._budget.entry(state, full)
         if worst <= remaining - 1:
             return full
         key = (state, remaining)

@@ -62,6 +62,7 @@ class Vocabulary:
         self.name = name
         self._trie: TokenTrie | None = None
         self._arrays: TokenByteArrays | None = None
+        self._eos_words: np.ndarray | None = None
         self._fingerprint: str | None = None
 
     def __len__(self) -> int:
@@ -84,6 +85,17 @@ class Vocabulary:
         if self._arrays is None:
             self._arrays = TokenByteArrays.build(self.token_bytes, self.size)
         return self._arrays
+
+    @property
+    def eos_words(self) -> np.ndarray:
+        """The bitmask allowing exactly the end-of-sequence ids (read-only)."""
+        if self._eos_words is None:
+            words = np.zeros((self.size + 31) // 32, dtype=np.int32)
+            for i in self.eos_token_ids:
+                words[i >> 5] |= np.int32(np.uint32(1 << (i & 31)).view(np.int32))
+            words.flags.writeable = False
+            self._eos_words = words
+        return self._eos_words
 
     @property
     def fingerprint(self) -> str:
