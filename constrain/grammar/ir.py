@@ -30,6 +30,10 @@ class Lexeme:
     ``re`` flags (``re.I``, ``re.S``, ...) applying to the whole pattern. ``literal`` is set (UTF-8 bytes)
     when the lexeme is one fixed string, and then ``pattern == re.escape(literal text)`` and ``flags == 0``.
     ``priority`` is kept for information; it never changes the language.
+
+    ``not_followed_by`` (ASCII bytes) is a condition outside the lexeme's text: the lexeme may end only where
+    the next byte is not one of these (or at the end of the text). It is what a trailing negative lookahead
+    such as ``(?![A-Za-z0-9_])`` says, and it keeps ``selectx`` from being split into ``select`` and ``x``.
     """
 
     name: str
@@ -37,6 +41,7 @@ class Lexeme:
     flags: int = 0
     literal: bytes | None = None
     priority: int = 0
+    not_followed_by: bytes = b""
 
     @classmethod
     def from_literal(cls, name: str, text: str | bytes, priority: int = 0) -> "Lexeme":
