@@ -17,8 +17,12 @@ lexer, following Python's match preference, stops at the first backquote (write 
 The two agree whenever Python's preferred match is the longest one. Keywords are not reserved: a literal such as ``"select"`` can also be lexed by a regex
 terminal that matches it, exactly as the dynamic lexer does.
 
+A terminal regex may end with a negative lookahead on one ASCII character class, ``(?![A-Za-z0-9_])``: the
+terminal then cannot end right before such a character (``Lexeme.not_followed_by``). This is how keywords
+and identifiers keep a word whole, so ``selectx`` is never ``select`` followed by ``x``.
+
 Refused, with a ``GrammarError`` naming the construct, line and column: ``%declare`` (terminals supplied by
-a postlexer), terminal regexes with lookarounds, backreferences, conditional groups, anchors or word
+a postlexer), terminal regexes with other lookarounds, backreferences, conditional groups, anchors or word
 boundaries (they depend on text outside the lexeme), atomic groups or possessive repeats, the locale flag,
 and terminals that match the empty string; plus everything lark itself rejects.
 """
@@ -82,6 +86,54 @@ def regex_refusal(pattern: str, flags: int = 0) -> str | None:
                 return reason
             _push_children(arg, todo)
     return None
+
+
+def split_lookahead(pattern: str, flags: int = 0) -> tuple[str, bytes] | None:
+    """``(rest, excluded bytes)`` when ``pattern`` ends with a top-level negative lookahead on one character
+    class, such as ``select(?![A-Za-z0-9_])`` or ``--[^\\n]*(?![^\\n])``; ``None`` when it does not end that way.
+
+    A byte decides the next character exactly when the class holds either no non-ASCII character or all of
+    them (then every byte >= 0x80, which starts a non-ASCII character, is excluded). Raises ``ValueError``
+    (with the reason) for a trailing lookahead that cannot be kept exactly: one that is not a single
+    character, or whose class holds some non-ASCII characters but not all (``[a-z]`` under the ``i`` flag
+    also matches ``ſ`` and the Kelvin sign; write ``(?i:select)(?![A-Za-z0-9_])`` instead).
+    """
+    if not pattern.endswith(")"):
+        return None
+    try:
+        items = list(_sre_parse.parse(pattern, flags))
+    except re.error:
+        return None
+    if not items or str(items[-1][0]) != "ASSERT_NOT" or items[-1][1][0] != 1:
+        return None
+    start = pattern.rfind("(?!")
+    while start >= 0:
+        head, inner = pattern[:start], pattern[start + 3:-1]
+        try:
+            whole = list(_sre_parse.parse(head, flags)) if head else []
+            body = _sre_parse.parse(inner, flags)
+        except re.error:
+            start = pattern.rfind("(?!", 0, start)
+            continue
+        if len(whole) + 1 == len(items):
+            break
+        start = pattern.rfind("(?!", 0, start)
+    else:
+        return None
+    if body.getwidth() != (1, 1):
+        raise ValueError("a trailing negative lookahead must test exactly one character")
+    global_flags = _sre_parse.parse(pattern, flags).state.flags
+    from ..regex.charset import normalize, python_class_ranges, without_surrogates
+
+    ranges = python_class_ranges(inner, global_flags)
+    ascii_bytes = bytes(b for lo, hi in ranges for b in range(lo, min(hi, 0x7F) + 1))
+    wide = [(max(lo, 0x80), hi) for lo, hi in ranges if hi >= 0x80]
+    if not wide:
+        return head, ascii_bytes
+    if without_surrogates(normalize(wide)) == without_surrogates([(0x80, 0x10FFFF)]):
+        return head, ascii_bytes + bytes(range(0x80, 0x100))
+    raise ValueError("a trailing negative lookahead's class must hold all non-ASCII characters or none (under the "
+                     "i flag, [a-z] also matches non-ASCII letters; scope it: (?i:word)(?![A-Za-z0-9_]))")
 
 
 def _push_children(arg: object, todo: list) -> None:
@@ -258,6 +310,13 @@ def _lexeme(term: TerminalDef, source: _Source, origin: Origin | None) -> Lexeme
     if isinstance(pattern, PatternStr) and not flags:
         return Lexeme.from_literal(term.name, pattern.value, term.priority)
     text = re.escape(pattern.value) if isinstance(pattern, PatternStr) else _rewrite_string_idiom(pattern.value)
+    excluded = b""
+    try:
+        split = split_lookahead(text, flags)
+    except ValueError as exc:
+        raise source.error(f"terminal {term.name} (/{pattern.value}/): {exc}", term.name, origin) from None
+    if split is not None:
+        text, excluded = split
     reason = regex_refusal(text, flags)
     if reason is not None:
         located = _refused_literal(source)
@@ -266,7 +325,7 @@ def _lexeme(term: TerminalDef, source: _Source, origin: Origin | None) -> Lexeme
             raise source.error(f"terminal regex {raw} uses {reason}, which cannot be enforced exactly", raw, origin)
         raise source.error(f"terminal {term.name} (/{pattern.value}/) uses {reason}, which cannot be enforced "
                            "exactly", term.name, origin)
-    return Lexeme(term.name, text, flags, None, term.priority)
+    return Lexeme(term.name, text, flags, None, term.priority, excluded)
 
 
 def load_lark(text_or_path: str | os.PathLike, start: str = "start") -> Grammar:

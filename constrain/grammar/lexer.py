@@ -28,12 +28,37 @@ class Lexer:
         nodes: list[Node] = []
         for name in self.names:
             lexeme = grammar.lexemes[name]
-            if lexeme.literal is not None:
+            if lexeme.node is not None:
+                nodes.append(lexeme.node)
+            elif lexeme.literal is not None:
                 nodes.append(Bytes(lexeme.literal))
             else:
                 nodes.append(parse_regex(lexeme.pattern, lexeme.flags))
-        self.dfa = LazyDFA(build_nfa(nodes), max_states=max_states)
+        build = build_nfa
+        if any(grammar.lexemes[name].node is not None for name in self.names):
+            from ..schema.regular import build_tagged_nfa as build  # lowers the schema compiler's automaton leaves
+        self.dfa = LazyDFA(build(nodes), max_states=max_states)
         self.ignore = frozenset(self.tag_of[n] for n in grammar.ignore if n in self.tag_of)
+        self.follow_sets, self.follow_class = self._follow_classes()
+
+    def _follow_classes(self) -> tuple[list[frozenset[int]], np.ndarray]:
+        """Per next byte, the tags that may not end before it (``Lexeme.not_followed_by``), as classes.
+
+        Class 0 forbids nothing; it is also the class of the end of the text.
+        """
+        sets: list[frozenset[int]] = [frozenset()]
+        index = {frozenset(): 0}
+        follow_class = np.zeros(256, dtype=np.int64)
+        for b in range(256):
+            forbidden = frozenset(
+                tag for tag, name in enumerate(self.names) if b in self.grammar.lexemes[name].not_followed_by
+            )
+            k = index.get(forbidden)
+            if k is None:
+                k = index[forbidden] = len(sets)
+                sets.append(forbidden)
+            follow_class[b] = k
+        return sets, follow_class
 
     @functools.lru_cache(maxsize=4096)
     def allowed_bits(self, terminals: frozenset[str]) -> np.ndarray:

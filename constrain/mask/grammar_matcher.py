@@ -62,16 +62,25 @@ class GrammarEngine:
         self._keep.append(p)
         return nxt
 
-    def ends(self, p: ParseState, state: int) -> list[ParseState]:
-        """Parse states reachable by ending the current lexeme in lexer ``state`` (which consumed bytes)."""
-        key = (id(p._node), state)
+    def ends(self, p: ParseState, state: int, follow: int = 0) -> list[ParseState]:
+        """Parse states reachable by ending the current lexeme in lexer ``state`` (which consumed bytes).
+
+        ``follow`` is the lexer's follow class of the next byte (0 at the end of the text): lexemes
+        that may not be followed by that byte do not end here.
+        """
+        return self.ends_tags(p, int(self.dfa.tag_set_id[state]), follow)
+
+    def ends_tags(self, p: ParseState, tag_set: int, follow: int = 0) -> list[ParseState]:
+        """``ends`` by the lexer state's set of completed lexemes (many states share one set), memoized."""
+        key = (id(p._node), tag_set, follow)
         found = self._ends.get(key)
         if found is not None:
             return found
         out = []
         allowed = p.allowed_terminals()
-        for tag in self.dfa.tags[state]:
-            if self.lexer.names[tag] in allowed:
+        forbidden = self.lexer.follow_sets[follow]
+        for tag in self.dfa.tag_sets[tag_set]:
+            if tag not in forbidden and self.lexer.names[tag] in allowed:
                 nxt = self.after_lexeme(p, tag)
                 if nxt is not None:
                     out.append(nxt)
@@ -86,6 +95,7 @@ class GrammarEngine:
         their NFA sets), which is exact and keeps the set as small as the parse states.
         """
         dfa = self.dfa
+        follow_class = self.lexer.follow_class
         for b in data:
             nxt: dict[int, Hypothesis] = {}
 
@@ -101,7 +111,7 @@ class GrammarEngine:
                 if s != dfa.start:
                     t0 = dfa.step(dfa.start, b)
                     if t0 != DEAD:
-                        for p2 in self.ends(p, s):
+                        for p2 in self.ends(p, s, int(follow_class[b])):
                             add(p2, t0)
             hyps = list(nxt.values())
             if len(hyps) > MAX_HYPOTHESES:
@@ -129,6 +139,9 @@ class GrammarMaskCache:
         self.vocab = vocab
         self.trie = vocab.trie
         self.level_classes = [engine.dfa.byte_class[b] for b in self.trie.byte]
+        follow_class = engine.lexer.follow_class
+        self.follows = len(engine.lexer.follow_sets) > 1
+        self.level_follow = [follow_class[b] for b in self.trie.byte] if self.follows else []
         self.max_bytes = max_bytes
         self._masks: OrderedDict[frozenset[tuple[int, int]], tuple[np.ndarray, list[Hypothesis]]] = OrderedDict()
         self._bytes = 0
@@ -186,9 +199,10 @@ class GrammarMaskCache:
             gi = group_of(p)
             pending[0].append((level0, dfa.table[s, self.level_classes[0]], np.full(level0.size, gi)))
             if s != dfa.start:
-                for p2 in engine.ends(p, s):
-                    g2 = group_of(p2)
-                    pending[0].append((level0, dfa.table[dfa.start, self.level_classes[0]], np.full(level0.size, g2)))
+                for f, sub in self._by_follow(0, level0):
+                    for p2 in engine.ends(p, s, f):
+                        g2 = group_of(p2)
+                        pending[0].append((sub, dfa.table[dfa.start, self.level_classes[0][sub]], np.full(sub.size, g2)))
         for d in range(trie.depth):
             parts = pending[d]
             if not parts:
@@ -234,22 +248,62 @@ class GrammarMaskCache:
             cls = self.level_classes[d + 1]
             pending[d + 1].append((child, dfa.table[np.repeat(states, counts), cls[child]], np.repeat(gids, counts)))
             accepting = dfa.accepting[states]
-            if not accepting.any():
-                continue
-            rows = np.flatnonzero(accepting)
-            pair = gids[rows].astype(np.int64) * np.int64(dfa.num_states + 1) + states[rows]
-            uniq, inverse = np.unique(pair, return_inverse=True)
-            for k, code in enumerate(uniq.tolist()):
-                g, u = divmod(code, dfa.num_states + 1)
-                successors = engine.ends(groups[g], u)
-                if not successors:
-                    continue
-                sel = rows[inverse == k]
-                sub = expand_ranges(cs[sel], ce[sel])
-                restart = dfa.table[dfa.start, cls[sub]]
-                for p2 in successors:
-                    pending[d + 1].append((sub, restart, np.full(sub.size, group_of(p2))))
+            if accepting.any():
+                self._restart(d, np.flatnonzero(accepting), states, gids, cs, counts, groups, group_of, pending)
         return allowed
+
+    def _restart(
+        self,
+        d: int,
+        rows: np.ndarray,
+        states: np.ndarray,
+        gids: np.ndarray,
+        cs: np.ndarray,
+        counts: np.ndarray,
+        groups: list[ParseState],
+        group_of: "Callable[[ParseState], int]",
+        pending: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    ) -> None:
+        """Queue at level ``d + 1`` the children of the ``rows`` whose lexer state completes a lexeme: each
+        child starts a new lexeme (from the lexer's start) in every parse state the completion leads to.
+
+        The successors depend only on (group, the state's set of completed lexemes, the child byte's
+        follow class), so they are looked up once per distinct triple and spread with array operations.
+        """
+        engine, dfa = self.engine, self.engine.dfa
+        child = expand_ranges(cs[rows], cs[rows] + counts[rows])
+        row_of = np.repeat(rows, counts[rows])
+        num_follow = len(engine.lexer.follow_sets)
+        num_sets = len(dfa.tag_sets)
+        code = gids[row_of].astype(np.int64) * num_sets + dfa.tag_set_id[states[row_of]]
+        if self.follows:
+            code = code * num_follow + self.level_follow[d + 1][child]
+        else:
+            code = code * num_follow
+        uniq, inverse = np.unique(code, return_inverse=True)
+        lists: list[list[int]] = []
+        for value in uniq.tolist():
+            rest, f = divmod(value, num_follow)
+            g, t = divmod(rest, num_sets)
+            lists.append([group_of(p2) for p2 in engine.ends_tags(groups[g], t, f)])
+        sizes = np.array([len(x) for x in lists], dtype=np.int64)
+        if not sizes.any():
+            return
+        starts = np.cumsum(sizes) - sizes
+        flat = np.array([g for x in lists for g in x], dtype=np.int64)
+        n = sizes[inverse]
+        first = starts[inverse]
+        new_child = np.repeat(child, n)
+        new_gids = flat[expand_ranges(first, first + n)]
+        restart = dfa.table[dfa.start, self.level_classes[d + 1][new_child]]
+        pending[d + 1].append((new_child, restart, new_gids))
+
+    def _by_follow(self, depth: int, nodes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``nodes`` of a trie level split by the follow class of their byte (one part when no lexeme has one)."""
+        if not self.follows:
+            return [(0, nodes)]
+        classes = self.level_follow[depth][nodes]
+        return [(int(f), nodes[classes == f]) for f in np.unique(classes)]
 
 
     def _merge(
@@ -305,12 +359,15 @@ class GrammarMaskCache:
             dfa.expand(state)
             row = dfa.table[state]
             cls = self.level_classes[d + 1]
-            successors = [group_of(p2) for p2 in engine.ends(groups[g], state)] if dfa.accepting[state] else []
+            accepting = bool(dfa.accepting[state])
+            follow = self.level_follow[d + 1] if self.follows else None
             for child in range(cs, ce):
                 c = int(cls[child])
                 stack.append((d + 1, child, int(row[c]), g))
-                for g2 in successors:
-                    stack.append((d + 1, child, int(dfa.table[dfa.start, c]), g2))
+                if accepting:
+                    f = int(follow[child]) if follow is not None else 0
+                    for p2 in engine.ends(groups[g], state, f):
+                        stack.append((d + 1, child, int(dfa.table[dfa.start, c]), group_of(p2)))
 
 
 class GrammarMatcher(Matcher):

@@ -48,6 +48,9 @@ class LazyDFA:
         self.sets: list[frozenset[int]] = []
         self._index: dict[frozenset[int], int] = {}
         self.tags: list[frozenset[int]] = []
+        self.tag_sets: list[frozenset[int]] = [frozenset()]
+        self._tag_set_index: dict[frozenset[int], int] = {frozenset(): 0}
+        self.tag_set_id = np.zeros(64, dtype=np.int64)
         self.table = np.full((64, self.num_classes), UNEXPANDED, dtype=np.int32)
         self.accepting = np.zeros(64, dtype=bool)
         self.possible_bits = np.zeros((64, self.tag_words), dtype=np.uint64)
@@ -94,12 +97,18 @@ class LazyDFA:
             grow = max(64, self.table.shape[0])
             self.table = np.concatenate([self.table, np.full((grow, self.num_classes), UNEXPANDED, dtype=np.int32)])
             self.accepting = np.concatenate([self.accepting, np.zeros(grow, dtype=bool)])
+            self.tag_set_id = np.concatenate([self.tag_set_id, np.zeros(grow, dtype=np.int64)])
             self.possible_bits = np.concatenate([self.possible_bits, np.zeros((grow, self.tag_words), dtype=np.uint64)])
         self.sets.append(s)
         self._index[s] = idx
         tags = frozenset(self._accept[q] for q in s if q in self._accept)
         self.tags.append(tags)
         self.accepting[idx] = bool(tags)
+        tag_set = self._tag_set_index.get(tags)
+        if tag_set is None:
+            tag_set = self._tag_set_index[tags] = len(self.tag_sets)
+            self.tag_sets.append(tags)
+        self.tag_set_id[idx] = tag_set
         for tag in {self._owner[q] for q in s if self._owner[q] >= 0}:
             self.possible_bits[idx, tag >> 6] |= np.uint64(1 << (tag & 63))
         return idx

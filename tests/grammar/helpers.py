@@ -21,19 +21,23 @@ except ImportError:  # pragma: no cover
 class TextRecognizer:
     """Accept or reject whole texts with dynamic lexing: some split of the text into lexemes (ignored lexemes
     anywhere between) must be a sentence. Candidate lexeme ends at a position are the ends of the prefixes of
-    Python's preferred match that still fully match (lark's ``dynamic_complete`` candidates)."""
+    Python's preferred match that still fully match (lark's ``dynamic_complete`` candidates) and are not
+    followed by a character the lexeme excludes (its trailing negative lookahead)."""
 
     def __init__(self, parser: EarleyParser) -> None:
         self.parser = parser
         lexemes = parser.grammar.lexemes
         self.compiled = {name: lexemes[name].compiled() for name in parser.terminal_names()}
+        self.not_followed_by = {name: lexemes[name].not_followed_by for name in parser.terminal_names()}
 
     def ends(self, name: str, text: str, pos: int) -> list[int]:
         rx = self.compiled[name]
         m = rx.match(text, pos)
         if m is None:
             return []
-        return [e for e in range(m.end(), pos, -1) if rx.fullmatch(text, pos, e)]
+        excluded = self.not_followed_by[name]
+        return [e for e in range(m.end(), pos, -1)
+                if rx.fullmatch(text, pos, e) and (e == len(text) or text[e].encode("utf-8")[0] not in excluded)]
 
     def accepts(self, text: str) -> bool:
         return self.terminal_sequence(text) is not None

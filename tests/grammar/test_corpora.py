@@ -71,6 +71,9 @@ SQL_NEAR_MISSES = [
     "UPDATE t a = 1",
     "INSERT INTO t VALUES 1",
     "SELECT 'abc FROM t",
+    "SELECTa FROM t",
+    "SELECT 1abc",
+    "SELECT --1",
 ]
 
 
@@ -95,6 +98,24 @@ def test_sql_near_misses_rejected(sql, text):
 ])
 def test_sql_features_accepted(sql, text):
     assert sql.accepts(text)
+
+
+def test_sql_words_stay_whole_like_sqlite():
+    """Keywords, identifiers and numbers end only at a non-word character and ``--``/``/*`` always open
+    comments, as in SQLite's tokenizer: SQLite itself is the oracle."""
+    import sqlite3
+
+    constraint = __import__("constrain").grammar(os.path.join(ROOT, "grammars", "sqlite.lark"))
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (a, b, fromt)")
+    for text in ["SELECT a FROM t", "SELECTa FROM t", "SELECT a FROMt", "SELECT 1abc", "SELECT --1", "SELECT - -1",
+                 "SELECT 2 /*3*/", "SELECT 2/3", "SELECT a fromt FROM t", "SELECT 1e5", "SELECT 1e", "SELECT 1 --x\n+ 2"]:
+        try:
+            db.execute(f"EXPLAIN {text}")
+            valid = True
+        except sqlite3.Error as e:
+            valid = not any(w in str(e) for w in ("syntax error", "unrecognized token", "incomplete input"))
+        assert constraint.accepts(text) == valid, text
 
 
 def test_sql_keywords_are_not_bare_identifiers(sql):

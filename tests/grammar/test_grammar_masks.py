@@ -41,7 +41,7 @@ def brute_force(constraint: c.GrammarConstraint, hyps: list, vocab: c.Vocabulary
     return out
 
 
-@pytest.mark.parametrize("grammar_file, seed", [("json.lark", 0), ("arithmetic.lark", 1), ("csv.lark", 2)])
+@pytest.mark.parametrize("grammar_file, seed", [("json.lark", 0), ("arithmetic.lark", 1), ("csv.lark", 2), ("sqlite.lark", 3)])
 def test_masks_equal_brute_force_on_reduced_vocabulary(grammar_file: str, seed: int) -> None:
     constraint = c.grammar(GRAMMARS / grammar_file)
     vocab = reduced_vocabulary("gpt2", 3000, seed)
@@ -103,3 +103,31 @@ def test_tokens_spanning_lexemes() -> None:
     assert matcher.is_allowed(vocab.token_bytes.index(b"}"))
     assert not matcher.is_allowed(vocab.token_bytes.index(b"],"))
     assert not matcher.is_allowed(vocab.token_bytes.index(b"]"))
+
+
+def test_geoquery_gold_sql_token_by_token_on_llama3() -> None:
+    """Real SQL through real Llama-3 tokens: every token of a gold query is allowed, end-of-sequence only at
+    the end (checked against the text-level recognizer on every prefix)."""
+    import json
+    import os
+
+    path = "/work/shared/data/text2sql/geography/questions.jsonl"
+    if not os.path.exists(path):
+        pytest.skip("GeoQuery data not available")
+    from tests.fixtures import tokenizers
+
+    tok = tokenizers.llama3()
+    vocab = c.Vocabulary.from_tokenizer(tok)
+    constraint = c.grammar(GRAMMARS / "sqlite.lark")
+    rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    queries = sorted({r["gold_sql"] for r in rows if r["executes_on_sqlite"]})
+    eos = min(vocab.eos_token_ids)
+    for query in random.Random(4).sample(queries, 3):
+        matcher = constraint.matcher(vocab)
+        text = ""
+        for token in tok.encode(query, add_special_tokens=False):
+            assert matcher.is_allowed(token), (query, text)
+            assert matcher.is_allowed(eos) == constraint.accepts(text), (query, text)
+            matcher.advance(token)
+            text += tok.decode([token])
+        assert matcher.is_allowed(eos) and constraint.accepts(query)

@@ -78,6 +78,27 @@ def test_relative_import(tmp_path):
     assert TextRecognizer(parser).accepts("i1i2") and not TextRecognizer(parser).accepts("i")
 
 
+def test_trailing_negative_lookahead_keeps_words_whole():
+    """``KW(?![a-z])`` may not end before a letter: ``ifx`` is one NAME, never IF then NAME; checked against
+    Python's ``re`` on the same lookahead, on every string over a small alphabet."""
+    import itertools
+
+    import constrain as c
+
+    text = 'start: item+\nitem: KW ":" | NAME ";"\nKW: /if(?![a-z])/\nNAME: /[a-z]+(?![a-z])/\n'
+    g = load_lark(text)
+    assert g.lexemes["KW"].pattern == "if" and g.lexemes["KW"].not_followed_by == b"abcdefghijklmnopqrstuvwxyz"
+    constraint = c.grammar(text)
+    oracle = re.compile(r"(?:if(?![a-z]):|[a-z]+(?![a-z]);)+")
+    for n in range(1, 6):
+        for chars in itertools.product("if:;", repeat=n):
+            s = "".join(chars)
+            assert constraint.accepts(s) == bool(oracle.fullmatch(s)), s
+            assert TextRecognizer(EarleyParser(g)).accepts(s) == bool(oracle.fullmatch(s)), s
+    assert constraint.accepts("if:iff;") and not constraint.accepts("iff:")
+    assert constraint.accepts_prefix("if") and constraint.accepts_prefix("iff") and not constraint.accepts_prefix("iff:")
+
+
 def located(text: str):
     with pytest.raises(GrammarError) as info:
         load_lark(textwrap.dedent(text))
@@ -87,7 +108,9 @@ def located(text: str):
 @pytest.mark.parametrize("text, fragment, line, column", [
     ('start: "a" FOO\n%declare FOO\n', "%declare FOO", 2, 1),
     ('start: A\nA: /a(?=b)/\n', "lookaround", 2, 4),
-    ('start: A\nA: /a(?!b)/\n', "negative lookaround", 2, 4),
+    ('start: A\nA: /a(?!b)c/\n', "negative lookaround", 2, 4),
+    ('start: A\nA: /a(?!bc)/\n', "exactly one character", 2, 1),
+    ('start: A\nA: /a(?![a-z])/i\n', "all non-ASCII characters or none", 2, 1),
     ('start: "x"\n  | /(?<=a)b/\n', "lookaround", 2, 5),
     ('start: A\nA: /(?<!a)b/\n', "negative lookaround", 2, 4),
     ('start: A\nA: /(a)\\1/\n', "backreference", 2, 4),
