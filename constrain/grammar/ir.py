@@ -31,9 +31,12 @@ class Lexeme:
     when the lexeme is one fixed string, and then ``pattern == re.escape(literal text)`` and ``flags == 0``.
     ``priority`` is kept for information; it never changes the language.
 
-    ``not_followed_by`` (ASCII bytes) is a condition outside the lexeme's text: the lexeme may end only where
-    the next byte is not one of these (or at the end of the text). It is what a trailing negative lookahead
-    such as ``(?![A-Za-z0-9_])`` says, and it keeps ``selectx`` from being split into ``select`` and ``x``.
+    ``not_followed_by`` (bytes) is a condition outside the lexeme's text: the lexeme may end only where the
+    next byte is not one of these (or at the end of the text). It is what a trailing negative lookahead such
+    as ``(?![A-Za-z0-9_])`` says, and it keeps ``selectx`` from being split into ``select`` and ``x``.
+
+    ``node`` (optional) is the lexeme's language as a regex-IR tree (``constrain.regex.ir.Node``, possibly with
+    the schema compiler's automaton leaves); when set it is what the lexer compiles and ``pattern`` is only a label.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Lexeme:
     literal: bytes | None = None
     priority: int = 0
     not_followed_by: bytes = b""
+    node: object | None = None
 
     @classmethod
     def from_literal(cls, name: str, text: str | bytes, priority: int = 0) -> "Lexeme":
