@@ -8,17 +8,26 @@
 >>> person.dumps({"name": "Ada"})
 '{"name":"Ada"}'
 
-Non-recursive schemas compile to a regular language (a lazy byte DFA); keywords that cannot be
-enforced exactly raise :class:`~constrain.errors.UnsupportedSchema` naming the JSON pointer and
-keyword (or, with ``lenient=True``, are dropped and listed in ``dropped``). Values that may be any
-JSON value and recursive schemas need a grammar and are refused here.
+Schemas whose values have bounded nesting compile to a regular language (a lazy byte DFA,
+:class:`JsonSchemaConstraint`). Values that may be any JSON value (``{}``/``true`` schemas, items
+without a schema, extra properties when ``additionalProperties`` is absent) and recursive ``$ref``
+s compile to a context-free grammar (:class:`JsonSchemaGrammarConstraint`, masks from the Earley
+grammar engine): the regular parts become lexemes, and a rule for JSON values or for the
+recursive target is referenced where the nesting is unbounded; nothing is unrolled to a fixed depth.
+
+Keywords that cannot be enforced exactly raise :class:`~constrain.errors.UnsupportedSchema` naming
+the JSON pointer and keyword (or, with ``lenient=True``, are dropped and listed in ``dropped``).
+That includes operations that need an automaton of a value that needs a grammar: intersecting a
+recursive schema with other keywords, ``oneOf`` branches not shown disjoint, excluding values
+(``not``/``const``) from such values, ``uniqueItems`` on them, and reference loops that never
+descend into a sub-value.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ..constraints import RegularConstraint
+from ..constraints import GrammarConstraint, RegularConstraint
 from ..errors import LimitExceeded, SchemaError, UnsupportedSchema
 from ..regex.dfa import DEAD, LazyDFA
 from ..regex.ir import Node
@@ -26,7 +35,8 @@ from .compiler import Compiler, dumps as _dumps
 from .context import Context
 from .options import Options
 from .pydantic_input import is_model_class, model_schema, validate
-from .regular import build_nfa
+from .regular import NOTHING, build_nfa, has_rule_ref
+from .rules import to_grammar
 
 
 class JsonSchemaConstraint(RegularConstraint):
@@ -67,6 +77,42 @@ class JsonSchemaConstraint(RegularConstraint):
         return validate(self.model, value) if self.model is not None else value
 
 
+class JsonSchemaGrammarConstraint(GrammarConstraint):
+    """JSON texts valid under a schema that needs a grammar (any-value parts or recursion).
+
+    Same extra API as :class:`JsonSchemaConstraint`: ``schema``, ``options``, ``dropped``, ``model``,
+    ``dumps`` and ``parse``; ``node`` is the compiled tree and ``rule_defs`` its rule definitions.
+    """
+
+    def __init__(self, grammar_ir: Any, node: Node, rule_defs: dict[str, Node], schema: Any, options: Options,
+                 ranks: dict[str, int], dropped: list[tuple[str, str]], model: type | None = None) -> None:
+        super().__init__(grammar_ir, max_states=options.max_states, description="json_schema")
+        self.schema = schema
+        self.options = options
+        self.dropped = list(dropped)
+        self.model = model
+        self.node = node
+        self.rule_defs = dict(rule_defs)
+        self._ranks = dict(ranks)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description}>"
+
+    def dumps(self, value: Any) -> str:
+        """``value`` as canonical JSON text (compact, keys in the schema's order) that this constraint accepts when valid."""
+        if hasattr(value, "model_dump") and self.model is not None:
+            value = value.model_dump(mode="json")
+        return _dumps(value, self._ranks)
+
+    def parse(self, text: str | bytes) -> Any:
+        """Parse ``text`` (refusing text outside the language); a model instance when built from a model."""
+        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        if not self.accepts(raw):
+            raise ValueError("text is not in the constraint's language")
+        value = json.loads(raw)
+        return validate(self.model, value) if self.model is not None else value
+
+
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 
 
@@ -100,8 +146,11 @@ def json_schema(
     max_states: int = 50_000,
     max_whitespace: int = 20,
     draft: str | None = None,
-) -> JsonSchemaConstraint:
+) -> JsonSchemaConstraint | JsonSchemaGrammarConstraint:
     """A constraint to JSON texts valid under ``schema`` (a dict, JSON text, or a pydantic v2 model class).
+
+    The result is a :class:`JsonSchemaConstraint` (a DFA) when the language is regular, else a
+    :class:`JsonSchemaGrammarConstraint` (any-value parts or recursion need grammar rules).
 
     ``whitespace``: ``"compact"`` or ``"flexible"`` (bounded runs of at most ``max_whitespace``).
     ``property_order``: ``"schema"`` (declared order; keys the schema does not name come after) or
@@ -142,11 +191,18 @@ def json_schema(
     compiler = Compiler(ctx)
     try:
         node = compiler.document()
+        defs = compiler.finish() if has_rule_ref(node) else {}
+        grammar_ir = to_grammar(node, defs) if defs else None
     except RecursionError:
         raise UnsupportedSchema("", "schema", "the schema nests too deeply") from None
     except LimitExceeded as e:
         raise UnsupportedSchema("", "schema", str(e)) from None
+    if defs:
+        if grammar_ir is None:
+            node = NOTHING
+        else:
+            return JsonSchemaGrammarConstraint(grammar_ir, node, defs, schema, options, ctx.ranks, ctx.dropped, model)
     return JsonSchemaConstraint(node, schema, options, ctx.ranks, ctx.dropped, model)
 
 
-__all__ = ["JsonSchemaConstraint", "Options", "json_schema"]
+__all__ = ["JsonSchemaConstraint", "JsonSchemaGrammarConstraint", "Options", "json_schema"]

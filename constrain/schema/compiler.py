@@ -47,7 +47,8 @@ from .json_syntax import (
     whitespace,
 )
 from .numbers import float_cmp, fraction_language, int_bounds, integer_language
-from .regular import NOTHING, NodeGraph, difference, disjoint, intersect, lazy_dfa
+from .regular import NOTHING, NodeGraph, RuleRef, difference, disjoint, has_rule_ref, intersect, lazy_dfa, map_rule_refs
+from .rules import VALUE, json_value_rules, to_grammar
 
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "string", "integer", "fraction"})
 _TYPE_NAMES = {
@@ -79,6 +80,11 @@ KNOWN = frozenset({
 MAX_PATTERN_PROPERTIES = 4
 MAX_ANY_ORDER = 10
 MAX_UNIQUE_VALUES = 8
+
+
+_NOT_CONSTRAINING = frozenset(COMBINATORS) | {"$ref", "allOf", "then", "else", "$rule"}
+_VALUE_FIRST = ((0x22, 0x22), (0x2D, 0x2D), (0x30, 0x39), (0x5B, 0x5B), (0x66, 0x66), (0x6E, 0x6E), (0x74, 0x74), (0x7B, 0x7B))
+"""First bytes of a JSON value: ``"`` ``-`` digits ``[`` ``f`` ``n`` ``t`` ``{``."""
 
 
 class Unsatisfiable(Exception):
@@ -296,6 +302,11 @@ class Compiler:
         self.branches = 0
         self.max_states = ctx.options.max_states
         self.check_depth: int | None = None
+        self.level = 0
+        self.rule_defs: dict[str, Node] = {}
+        self.rule_names: dict[int, str] = {}
+        self._todo: list[tuple[str, dict]] = []
+        self._defining: set[str] = set()
 
     def bounded_any(self, depth: int) -> Node:
         """JSON values nested at most ``depth`` levels (used only to test membership of finite values)."""
@@ -322,6 +333,7 @@ class Compiler:
     def compile_many(self, schemas: list[Any]) -> Node:
         """The language of values valid under every schema in ``schemas``."""
         pushed: list[int] = []
+        saved_level, self.level = self.level, len(self.ctx.active)
         try:
             conj: list[dict] = []
             for s in schemas:
@@ -330,8 +342,107 @@ class Compiler:
         except Unsatisfiable:
             return NOTHING
         finally:
+            self.level = saved_level
             for _ in pushed:
                 self.ctx.active.pop()
+
+    # ----- rules (recursion and any value) -----------------------------------------------------------
+    def finish(self) -> dict[str, Node]:
+        """Compile the definitions of every rule referenced so far; the rule name -> tree mapping."""
+        while self._todo:
+            name, target = self._todo.pop()
+            self._define(name, target)
+        return self.rule_defs
+
+    def _define(self, name: str, target: dict) -> None:
+        if name in self.rule_defs or name in self._defining:
+            return
+        ctx = self.ctx
+        saved = ctx.active, self.level, self.check_depth
+        ctx.active, self.level, self.check_depth = [], 0, None
+        self._defining.add(name)
+        try:
+            self.rule_defs[name] = self.compile(target)
+        finally:
+            ctx.active, self.level, self.check_depth = saved
+            self._defining.discard(name)
+
+    def _rule_marker(self, origin: dict, target: dict) -> dict:
+        """A conjunct standing for 'valid under ``target``', a schema being expanded further out."""
+        name = self.rule_names.get(id(target))
+        if name is None:
+            name = self.rule_names[id(target)] = f"schema{len(self.rule_names)}"
+            self._todo.append((name, target))
+        return self._synthetic(origin, {"$rule": name})
+
+    def _rule_conjunction(self, conj: list[dict]) -> Node:
+        """A conjunction holding recursive references: exact only when nothing else constrains the value."""
+        ctx = self.ctx
+        names = list(dict.fromkeys(s["$rule"] for s in conj if "$rule" in s))
+        marker = next(s for s in conj if "$rule" in s)
+        if len(names) > 1:
+            ctx.refuse(marker, "$ref", "the intersection of two recursive schemas needs more than a grammar")
+        for s in conj:
+            if "$rule" in s:
+                continue
+            for kw in s:
+                if kw in _NOT_CONSTRAINING or kw not in KNOWN or (kw == "format" and not ctx.options.format_assertion):
+                    continue
+                ctx.refuse(s, kw, "intersecting a recursive schema with other keywords needs an automaton of a grammar's language")
+        return RuleRef(names[0])
+
+    def value_rule(self) -> Node:
+        """A reference to the rule for any JSON value (defined on first use)."""
+        if VALUE not in self.rule_defs:
+            self.rule_defs.update(json_value_rules(self.ws, self.sep, self.colon))
+        return RuleRef(VALUE)
+
+    def _rule_names_in(self, node: Node, out: set[str]) -> None:
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            found: list[str] = []
+            map_rule_refs(n, lambda r: found.append(r.name) or r)
+            for name in found:
+                if name not in out:
+                    out.add(name)
+                    if name in self.rule_defs:
+                        todo.append(self.rule_defs[name])
+
+    def checker(self, node: Node) -> Any:
+        """A membership test (bytes -> bool) for ``node``, through a grammar when it holds rules."""
+        if not has_rule_ref(node):
+            dfa = lazy_dfa(node, self.max_states)
+
+            def accepts(text: bytes) -> bool:
+                state = dfa.run(dfa.start, text)
+                return state != DEAD and dfa.is_accepting(state)
+
+            return accepts
+        self.finish()
+        names: set[str] = set()
+        self._rule_names_in(node, names)
+        if any(n not in self.rule_defs for n in names):
+            raise UnsupportedSchema("", "$ref", "a value is checked against a recursive schema that is still being compiled")
+        grammar = to_grammar(node, {n: self.rule_defs[n] for n in names})
+        if grammar is None:
+            return lambda text: False
+        from ..constraints import GrammarConstraint
+
+        return GrammarConstraint(grammar, max_states=self.max_states).accepts
+
+    def approximate(self, node: Node, depth: int = 2) -> Node:
+        """A regular superset of ``node``'s language (rules replaced by their first bytes then anything)."""
+        anything = Repeat(Chars(ANY_CHAR), 0, None)
+
+        def sub(ref: RuleRef) -> Node:
+            if ref.name == VALUE:
+                return cat(Chars(_VALUE_FIRST), anything)
+            if depth > 0 and ref.name in self.rule_defs:
+                return self.approximate(self.rule_defs[ref.name], depth - 1)
+            return anything
+
+        return map_rule_refs(node, sub)
 
     # ----- flattening -----------------------------------------------------------------------------
     def _flatten(self, schema: Any, out: list[dict], pushed: list[int], have: frozenset[int] = frozenset()) -> None:
@@ -346,15 +457,17 @@ class Compiler:
         if id(schema) in have or any(s is schema for s in out):
             return
         if id(schema) in ctx.active:
-            raise UnsupportedSchema(ctx.pointer(schema), "$ref", "recursive schemas need the grammar engine")
+            out.append(self._recursion(schema, schema))
+            return
         ctx.active.append(id(schema))
         pushed.append(id(schema))
         ref = schema.get("$ref")
         if ref is not None:
             target = ctx.resolve(schema, ref)
             if isinstance(target, dict) and id(target) in ctx.active and id(target) not in have and not any(s is target for s in out):
-                raise UnsupportedSchema(ctx.pointer(schema), "$ref", "recursive schemas need the grammar engine")
-            self._flatten(target, out, pushed, have)
+                out.append(self._recursion(schema, target))
+            else:
+                self._flatten(target, out, pushed, have)
             if ctx.draft == "7":
                 return
         for kw in ("$dynamicRef", "$recursiveRef"):
@@ -367,6 +480,14 @@ class Compiler:
                 raise SchemaError("allOf must be a non-empty array", ctx.pointer(schema))
             for sub in subs:
                 self._flatten(sub, out, pushed, have)
+
+    def _recursion(self, origin: dict, target: dict) -> dict:
+        """The conjunct for a reference to ``target``, a schema already being expanded further out."""
+        ctx = self.ctx
+        if ctx.active.index(id(target)) >= self.level:
+            # expanded for this very value: a reference loop that never reaches a sub-value
+            raise UnsupportedSchema(ctx.pointer(origin), "$ref", "a reference loop that does not descend into a value")
+        return self._rule_marker(origin, target)
 
     def _pending(self, conj: list[dict]) -> list[tuple[dict, str]]:
         return [(s, kw) for s in conj for kw in COMBINATORS if kw in s]
@@ -476,7 +597,7 @@ class Compiler:
         return schema
 
     def _check_disjoint(self, s: dict, nodes: list[Node]) -> None:
-        live = [n for n in nodes if n != NOTHING]
+        live = [self.approximate(n) for n in nodes if n != NOTHING]
         for i in range(len(live)):
             for j in range(i + 1, len(live)):
                 try:
@@ -499,6 +620,8 @@ class Compiler:
 
     def _flat(self, conj: list[dict]) -> Node:
         ctx = self.ctx
+        if any("$rule" in s for s in conj):
+            return self._rule_conjunction(conj)
         types = set(ALL_TYPES)
         values: list[Any] | None = None
         for s in conj:
@@ -514,16 +637,19 @@ class Compiler:
         if values is not None:
             return self._enumerated(conj, types, values)
         excluded = [v for s in conj for v in s.get("$exclude", [])]
-        parts = []
+        parts: list[tuple[set[str], Node]] = []
         numbers = types & {"integer", "fraction"}
         for t in sorted(types - {"integer", "fraction"}):
-            parts.append(self._typed(t, conj))
+            parts.append(({t}, self._typed(t, conj)))
         if numbers:
-            parts.append(self._number(conj, "integer" in numbers, "fraction" in numbers))
-        node = alt(parts)
-        if excluded and node != NOTHING:
-            node = self._exclude(conj, node, excluded)
-        return node
+            parts.append(({"integer", "fraction"}, self._number(conj, "integer" in numbers, "fraction" in numbers)))
+        out = []
+        for kinds, node in parts:
+            mine = [v for v in excluded if value_type(v) in kinds]
+            if mine and node != NOTHING:
+                node = self._exclude(conj, node, mine)
+            out.append(node)
+        return alt(out)
 
     def _meet_values(self, values: list[Any] | None, new: list[Any]) -> list[Any]:
         if values is None:
@@ -557,10 +683,8 @@ class Compiler:
                         rest_node = self._typed(t, rest)
                 finally:
                     self.check_depth = saved
-                checkers[(t, depth)] = lazy_dfa(rest_node, self.max_states)
-            dfa = checkers[(t, depth)]
-            state = dfa.run(dfa.start, text.encode("utf-8"))
-            if state != DEAD and dfa.is_accepting(state):
+                checkers[(t, depth)] = self.checker(rest_node)
+            if checkers[(t, depth)](text.encode("utf-8")):
                 kept.append(node)
         return alt(kept)
 
@@ -579,6 +703,9 @@ class Compiler:
             else:
                 parts.append(self.literal(v))
         if not parts:
+            return node
+        if has_rule_ref(node):
+            self.ctx.refuse(conj[0], "not", "excluding a value from values that need a grammar (any value or recursion)")
             return node
         return difference(node, alt(parts), self.max_states)
 
@@ -756,14 +883,12 @@ class Compiler:
     def any_value(self, schema: Any, keyword: str) -> Node:
         """Values with no constraint at all: any JSON value, which has unbounded nesting.
 
-        The generated language cannot hold it, so it is refused, except while checking a finite
+        A reference to the grammar rule for JSON values, except while checking a finite
         ``enum``/``const`` value, where values nested no deeper than that value are all that matter.
         """
         if self.check_depth is not None:
             return self.bounded_any(self.check_depth)
-        raise UnsupportedSchema(
-            self.ctx.pointer(schema), keyword, "a value that may be any JSON value (unbounded nesting) needs the grammar engine"
-        )
+        return self.value_rule()
 
 
 __all__ = ["Compiler", "dumps", "json_equal", "number_text", "pattern_body", "value_type", "Unsatisfiable"]

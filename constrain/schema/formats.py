@@ -5,13 +5,12 @@ the format's RFC; where the full RFC language is awkward, a documented *subset* 
 accepted string is always valid, while a few rarely written valid forms are not produced:
 
 * ``date``, ``date-time``: RFC 3339 ``full-date`` with exact month lengths and leap years.
-* ``time``, ``date-time``: RFC 3339 ``full-time``; the leap second ``60`` only as ``23:59:60`` in UTC.
+* ``time``, ``date-time``: RFC 3339 ``full-time``; the leap second ``60`` exactly where the time is
+  ``23:59:60`` in UTC (the local time and the offset together), written in plain spelling (no ``\\u``
+  escapes inside a leap-second time; the canonical text never has them).
 * ``duration``: RFC 3339 appendix A (ISO 8601) grammar.
-* ``email``: dot-atom local part ``@`` a hostname (no quoted local parts, no address literals).
-* ``hostname``: RFC 1123 labels (letters, digits, inner hyphens), no trailing dot, no ``--`` in the
-  third and fourth positions (so no IDNA ``xn--`` labels); to stay within 253 characters without
-  counting, either 1-4 labels of at most 62 characters or 5-8 labels of at most 30. Hostnames (also
-  in ``email``) are accepted in their plain spelling only, never with ``\\u`` escapes.
+* ``email`` and ``hostname`` are refused: a regular subset (no IDNA ``xn--`` labels, no quoted local
+  parts) would reject valid values, and exact IDNA validity is not a practical regular language.
 * ``ipv4``: dotted quad without leading zeros; ``ipv6``: RFC 4291 text forms (no zone id).
 * ``uuid``: 8-4-4-4-12 hex digits; ``uri``, ``uri-reference``: RFC 3986 (ASCII only).
 * ``json-pointer``, ``relative-json-pointer``: RFC 6901 and its relative draft.
@@ -20,9 +19,9 @@ from __future__ import annotations
 
 import functools
 
-from ..regex.ir import Node
+from ..regex.ir import Chars, Node, Repeat
 from ..regex.parse import parse_regex
-from .json_syntax import cat, encode
+from .json_syntax import alt, cat, encode, lit
 from .regular import difference
 
 _D2 = r"[0-9]{2}"
@@ -33,11 +32,35 @@ DATE = (
     rf"|02-(?:0[1-9]|1[0-9]|2[0-8]))|{_LEAP}-02-29)"
 )
 _OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
-TIME = (
-    rf"(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?{_OFFSET}"
-    r"|23:59:60(?:\.[0-9]+)?(?:[Zz]|[+-]00:00))"
-)
-DATE_TIME = rf"{DATE}[Tt]{TIME}"
+
+
+_TIME_REGULAR = rf"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?{_OFFSET}"
+
+
+@functools.lru_cache(maxsize=None)
+def _leap_seconds() -> Node:
+    """``hh:mm:60`` with the offsets that make it 23:59:60 UTC (local minute ``t`` needs ``+(t+1)`` or ``-(1439-t)``)."""
+    frac = Repeat(cat(lit("."), Repeat(Chars(((0x30, 0x39),)), 1, None)), 0, 1)
+    hours = []
+    for h in range(24):
+        minutes = []
+        for m in range(60):
+            t = h * 60 + m
+            plus, minus = (t + 1) % 1440, 1439 - t
+            offsets = [lit(f"+{plus // 60:02d}:{plus % 60:02d}"), lit(f"-{minus // 60:02d}:{minus % 60:02d}")]
+            if t == 1439:
+                offsets.append(Chars(((0x5A, 0x5A), (0x7A, 0x7A))))
+            minutes.append(cat(lit(f"{m:02d}:60"), frac, alt(offsets)))
+        hours.append(cat(lit(f"{h:02d}:"), alt(minutes)))
+    return alt(hours)
+
+
+def _time_body() -> Node:
+    """Encoded time bodies: the regular times in every escape spelling, leap seconds in plain spelling."""
+    return alt([encode(parse_regex(_TIME_REGULAR)), _leap_seconds()])
+
+
+DATE_TIME = rf"{DATE}[Tt]"
 _DT_TIME = r"T(?:[0-9]+H(?:[0-9]+M(?:[0-9]+S)?)?|[0-9]+M(?:[0-9]+S)?|[0-9]+S)"
 DURATION = (
     rf"P(?:(?:[0-9]+Y(?:[0-9]+M(?:[0-9]+D)?)?|[0-9]+M(?:[0-9]+D)?|[0-9]+D)(?:{_DT_TIME})?|{_DT_TIME}|[0-9]+W)"
@@ -87,8 +110,6 @@ RELATIVE_JSON_POINTER = rf"(?:0|[1-9][0-9]*)(?:#|{JSON_POINTER})"
 
 _SIMPLE = {
     "date": DATE,
-    "time": TIME,
-    "date-time": DATE_TIME,
     "duration": DURATION,
     "uuid": UUID,
     "ipv4": IPV4,
@@ -99,7 +120,7 @@ _SIMPLE = {
     "relative-json-pointer": RELATIVE_JSON_POINTER,
 }
 
-SUPPORTED_FORMATS = frozenset(_SIMPLE) | {"hostname", "email"}
+SUPPORTED_FORMATS = frozenset(_SIMPLE) | {"time", "date-time"}
 
 
 def _label(max_len: int) -> str:
@@ -122,8 +143,8 @@ def format_body(name: str) -> Node | None:
     """The JSON string-body language (encoded units) for format ``name``, or ``None`` if unsupported."""
     if name in _SIMPLE:
         return encode(parse_regex(_SIMPLE[name]))
-    if name == "hostname":
-        return _hostname()
-    if name == "email":
-        return cat(encode(parse_regex(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@")), _hostname())
+    if name == "time":
+        return _time_body()
+    if name == "date-time":
+        return cat(encode(parse_regex(DATE_TIME)), _time_body())
     return None

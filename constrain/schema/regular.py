@@ -10,12 +10,13 @@ tree that may contain such nodes into the NFA that :class:`~constrain.regex.Lazy
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from ..errors import LimitExceeded
+from ..errors import LimitExceeded, UnsupportedSchema
 from ..regex.dfa import DEAD, LazyDFA
-from ..regex.ir import Alt, Chars, Concat, Node, Repeat
+from ..regex.ir import Alt, Chars, Concat, Empty, Node, Repeat
 from ..regex.nfa import NFA, _fragment
 
 DEFAULT_OP_STATES = 20_000
@@ -49,12 +50,77 @@ class NodeGraph(Node):
     accept: frozenset[int]
 
 
+@dataclass(frozen=True)
+class RuleRef(Node):
+    """A nonterminal inside a regex tree: the language of grammar rule ``name``.
+
+    The compiler emits it where a value needs a grammar (any JSON value, a recursive ``$ref``). A tree
+    holding one is not regular: it is turned into grammar rules (:mod:`.rules`), and automaton
+    operations on it raise :class:`NeedsGrammar`.
+    """
+
+    name: str
+
+
+class NeedsGrammar(UnsupportedSchema):
+    """An automaton operation (intersection, difference, determinization) met a :class:`RuleRef`."""
+
+    def __init__(self, pointer: str = "", keyword: str = "schema", reason: str = "") -> None:
+        super().__init__(pointer, keyword, reason or "an operation on automata met a value that needs a grammar (any value or recursion)")
+
+
 NOTHING = Chars(())
 """The empty language."""
 
 
+def has_rule_ref(node: Node) -> bool:
+    """Whether ``node`` holds a :class:`RuleRef` anywhere (it is then not a regular language)."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, RuleRef):
+            return True
+        if isinstance(n, (Concat, Alt)):
+            stack.extend(n.items)
+        elif isinstance(n, Repeat):
+            stack.append(n.item)
+        elif isinstance(n, NodeGraph):
+            stack.extend(label for _a, label, _b in n.edges if label is not None)
+    return False
+
+
+def map_rule_refs(node: Node, fn: "Callable[[RuleRef], Node]") -> Node:
+    """``node`` with every :class:`RuleRef` replaced by ``fn(ref)`` (shared subtrees rebuilt once)."""
+    memo: dict[int, Node] = {}
+
+    def go(n: Node) -> Node:
+        got = memo.get(id(n))
+        if got is not None:
+            return got
+        if isinstance(n, RuleRef):
+            out = fn(n)
+        elif isinstance(n, Concat):
+            out = Concat(tuple(go(i) for i in n.items))
+        elif isinstance(n, Alt):
+            out = Alt(tuple(go(i) for i in n.items))
+        elif isinstance(n, Repeat):
+            out = Repeat(go(n.item), n.min, n.max)
+        elif isinstance(n, NodeGraph):
+            out = NodeGraph(n.num_states, tuple((a, None if l is None else go(l), b) for a, l, b in n.edges), n.accept)
+        else:
+            out = n
+        memo[id(n)] = out
+        return out
+
+    return go(node) if has_rule_ref(node) else node
+
+
 def _has_dfa(node: Node) -> bool:
-    if isinstance(node, (ByteDFA, NodeGraph)):
+    if isinstance(node, (ByteDFA, NodeGraph, RuleRef)):
         return True
     if isinstance(node, (Concat, Alt)):
         return any(_has_dfa(i) for i in node.items)
@@ -67,6 +133,8 @@ def _frag(nfa: NFA, node: Node, s: int) -> int:
     """Like the core fragment builder, but also lowers :class:`ByteDFA` leaves."""
     if not _has_dfa(node):
         return _fragment(nfa, node, s)
+    if isinstance(node, RuleRef):
+        raise NeedsGrammar()
     if isinstance(node, ByteDFA):
         e = nfa.new_state()
         local = [nfa.new_state() for _ in range(node.num_states)]
@@ -125,6 +193,18 @@ def build_nfa(node: Node) -> NFA:
     s = nfa.new_state()
     nfa.eps[nfa.start].append(s)
     nfa.accept[_frag(nfa, node, s)] = 0
+    return nfa
+
+
+def build_tagged_nfa(patterns: list[Node]) -> NFA:
+    """One NFA for several trees (which may hold automaton leaves); pattern ``i`` ends in a state tagged ``i``."""
+    nfa = NFA()
+    nfa.start = nfa.new_state()
+    for tag, node in enumerate(patterns):
+        nfa._tag = tag
+        s = nfa.new_state()
+        nfa.eps[nfa.start].append(s)
+        nfa.accept[_frag(nfa, node, s)] = tag
     return nfa
 
 
@@ -218,6 +298,9 @@ def is_empty(node: Node) -> bool:
     """Whether ``node`` denotes the empty language."""
     if isinstance(node, ByteDFA):
         return False
+    # A rule's language is taken to be non-empty: pruning on it stays exact (an empty rule only leaves
+    # edges nothing can cross), and the grammar conversion drops unproductive rules.
+    node = map_rule_refs(node, lambda _ref: Empty())
     dfa = lazy_dfa(node, 10)
     return dfa.start == DEAD
 
@@ -227,4 +310,4 @@ def disjoint(a: Node, b: Node, max_states: int = DEFAULT_OP_STATES) -> bool:
     return is_empty(intersect([a, b], max_states))
 
 
-__all__ = ["ByteDFA", "NodeGraph", "NOTHING", "build_nfa", "lazy_dfa", "intersect", "difference", "disjoint", "is_empty"]
+__all__ = ["ByteDFA", "NodeGraph", "RuleRef", "NeedsGrammar", "NOTHING", "build_nfa", "build_tagged_nfa", "has_rule_ref", "map_rule_refs", "lazy_dfa", "intersect", "difference", "disjoint", "is_empty"]

@@ -230,13 +230,12 @@ def _unique_array(c, conj, owner, width, pos_schemas, tail_schemas, min_items, m
         ctx.refuse(s, "uniqueItems", "uniqueItems is enforced only for small enumerated item sets")
         return _plain_after_unique(c, conj, width, pos_schemas, tail_schemas, min_items, max_items, contains, owner)
     item_lang = c.compile_many([x for x in tail_schemas if x is not True])
-    dfa = lazy_dfa(item_lang, c.max_states)
+    check = c.checker(item_lang)
     from .compiler import dumps
 
     kept = []
     for v in values:
-        st = dfa.run(dfa.start, dumps(v, ctx.ranks).encode("utf-8"))
-        if st != DEAD and dfa.is_accepting(st):
+        if check(dumps(v, ctx.ranks).encode("utf-8")):
             kept.append(c.literal(v))
     k = len(kept)
     top = k if max_items is None else min(k, max_items)
@@ -269,11 +268,7 @@ def _name_ok(c: "Compiler", name: str, name_checks: list[Any]) -> bool:
     from .compiler import dumps
 
     text = dumps(name, {}).encode("utf-8")
-    for dfa in name_checks:
-        st = dfa.run(dfa.start, text)
-        if st == DEAD or not dfa.is_accepting(st):
-            return False
-    return True
+    return all(check(text) for check in name_checks)
 
 
 def _matches(c: "Compiler", s: dict, pattern: str, name: str) -> bool:
@@ -344,7 +339,7 @@ def object_language(c: "Compiler", conj: list[dict]) -> Node:
     if name_schemas:
         try:
             name_lang = c.compile_many(name_schemas + [{"type": "string"}])
-            name_checks.append(lazy_dfa(name_lang, c.max_states))
+            name_checks.append(c.checker(name_lang))
         except UnsupportedSchema:
             raise
     known = sorted(set(declared) | (set(ctx.ranks) if extras_possible else set()), key=lambda n: ctx.ranks[n])
@@ -393,6 +388,10 @@ def object_language(c: "Compiler", conj: list[dict]) -> Node:
 
     extra = _extra_members(c, conj, owner, known, patterns, additional, name_schemas, absent) if extras_possible else []
     extra_node = alt(extra) if extra else NOTHING
+    if extra_node != NOTHING and min_p > sum(1 for _n, _v, req in members if req) + 1:
+        # the automaton counts at most one extra key (it cannot tell repeated keys apart)
+        ctx.refuse(next((s for s in conj if "minProperties" in s), owner), "minProperties",
+                   "a minimum that extra keys must help reach needs distinct keys counted")
     if ctx.options.property_order == "any":
         return _any_order_object(c, owner, members, extra_node, min_p, max_p)
     return _ordered_object(c, members, extra_node, min_p, max_p)

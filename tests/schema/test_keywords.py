@@ -36,7 +36,6 @@ CASES: list[tuple[str, dict, list, list]] = [
     ("format-uuid", {"type": "string", "format": "uuid"}, ["123e4567-e89b-12d3-a456-426614174000"], ["123e4567"]),
     ("format-ipv4", {"type": "string", "format": "ipv4"}, ["192.168.0.1"], ["256.1.1.1", "01.1.1.1"]),
     ("format-ipv6", {"type": "string", "format": "ipv6"}, ["::1", "fe80::1:2", "1:2:3:4:5:6:7:8"], ["1:2:3:4:5:6:7:8:9", ":::"]),
-    ("format-email", {"type": "string", "format": "email"}, ["a.b@example.com"], ["no-at-sign"]),
     ("object", {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"], **CLOSED},
      [{"b": "x"}, {"a": 1, "b": "x"}], [{"a": 1}, {"b": "x", "c": 1}, {"a": "1", "b": "x"}]),
     ("additional-schema", {"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
@@ -88,11 +87,9 @@ def test_keyword(name: str, schema: dict, valid: list, invalid: list) -> None:
 
 FORMAT_STRICT = [
     ("date-time", ["2024-01-01t12:00:00z", "2016-12-31T23:59:60Z"], ["2024-01-01 12:00", "2024-01-01T24:00:00Z", "2023-02-29T00:00:00Z"]),
-    ("time", ["12:00:00+01:00"], ["12:00:00", "22:59:60Z"]),
+    ("time", ["12:00:00+01:00", "01:29:60+01:30", "00:29:60-23:30"], ["12:00:00", "22:59:60Z", "01:29:60+01:29"]),
     ("duration", ["P1Y2M", "PT1H", "P2W"], ["P", "PT", "P1H"]),
-    ("hostname", ["example.com", "a-b.c"], ["-a.com", "a..b", "xn--x.com"]),
     ("uri", ["https://a.b/c?d#e", "urn:x:y"], ["//a.b", "a b:c"]),
-    ("email", ["a.b@example.com", "x+y@a.io"], ["a@", "@b.c", "a b@c.d"]),
 ]
 
 

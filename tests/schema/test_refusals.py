@@ -13,18 +13,21 @@ def refusal(schema: object, **kw: object) -> UnsupportedSchema:
     return info.value
 
 
-def test_recursive_ref_is_refused_with_pointer() -> None:
-    schema = {"type": "object", "properties": {"child": {"$ref": "#"}}, "additionalProperties": False}
+def test_recursion_intersected_with_other_keywords_is_refused_with_pointer() -> None:
+    schema = {"type": "object", "properties": {"child": {"$ref": "#", "maxProperties": 1}}, "additionalProperties": False}
     e = refusal(schema)
-    assert e.keyword == "$ref" and e.pointer == "/properties/child"
-    assert "grammar" in str(e)
+    assert e.keyword == "maxProperties" and e.pointer == "/properties/child"
+    assert "recursive" in str(e)
 
 
-def test_any_value_needs_the_grammar_engine() -> None:
-    e = refusal({"type": "object", "properties": {"tags": {"type": "array"}}, "additionalProperties": False})
-    assert e.keyword == "items" and e.pointer == "/properties/tags"
-    e = refusal({"type": "object"})
-    assert e.keyword == "additionalProperties"
+def test_reference_loop_without_descent_is_refused() -> None:
+    e = refusal({"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"})
+    assert e.keyword == "$ref"
+
+
+def test_excluding_a_value_from_any_value_is_refused() -> None:
+    e = refusal({"type": "object", "properties": {"o": {"type": "object", "not": {"const": {}}}}})
+    assert (e.pointer, e.keyword) == ("/properties/o", "not")
 
 
 def test_non_integer_multiple_of() -> None:
@@ -41,6 +44,16 @@ def test_unknown_format_when_asserting() -> None:
     e = refusal({"type": "object", "properties": {"t": {"type": "string", "format": "uri-template"}}, "additionalProperties": False})
     assert (e.pointer, e.keyword) == ("/properties/t", "format")
     cs.json_schema({"type": "string", "format": "uri-template"}, format_assertion=False)
+
+
+@pytest.mark.parametrize("fmt", ["hostname", "email"])
+def test_formats_that_are_not_regular_in_practice_are_refused(fmt: str) -> None:
+    assert refusal({"type": "string", "format": fmt}).keyword == "format"
+
+
+def test_min_properties_reached_through_extra_keys_is_refused() -> None:
+    e = refusal({"type": "object", "minProperties": 3})
+    assert (e.pointer, e.keyword) == ("", "minProperties")
 
 
 def test_unique_items_over_open_items() -> None:
