@@ -82,6 +82,13 @@ def _prompt_ids(tokenizer: Any, prompt: str | Sequence[dict[str, str]], extra: s
     return list(ids)
 
 
+def _any_finite(scores: Any) -> bool:
+    """``torch.isfinite(scores).any()``; one max-reduction answers it when the max is finite (the usual case)."""
+    import torch
+
+    return bool(torch.isfinite(scores.max())) or bool(torch.isfinite(scores).any())
+
+
 def _choose(logits: Any, temperature: float, top_k: int | None, top_p: float | None, generator: Any) -> int:
     import torch
 
@@ -139,8 +146,9 @@ class _Decoder:
             eos = model.generation_config.eos_token_id
             self.eos = set(eos if isinstance(eos, list) else [eos])
         self.matcher: Matcher | None = spec.constraint.matcher(self.vocab) if spec.constraint else None
-        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self.device = next(model.parameters()).device
+        # sampling runs where the logits are: a CUDA multinomial needs a CUDA generator
+        self.generator = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
         self.state = _State()
         self.past: Any = None
         self.finish_reason = ""
@@ -220,8 +228,12 @@ class _Decoder:
         pending = list(self.prompt_ids)
         prev_text = ""
         while True:
-            logits = self._forward(pending)
+            logits = self._forward(pending)  # queued on CUDA: nothing below waits for it until it is read
             n_prev = len(pending)
+            words = None
+            if self.matcher is not None and len(st.out_ids) < self.max_new_tokens:
+                # the host computes the mask while the device runs the forward pass
+                words = self._mask(self.max_new_tokens - len(st.out_ids))
             if n_prev > 1 and st.fed < len(st.out_ids):
                 scored = torch.log_softmax(logits, -1)
                 known = len(st.logprobs)
@@ -236,9 +248,9 @@ class _Decoder:
                 break
             raw = torch.log_softmax(last, -1)
             scores = last.clone()
-            if self.matcher is not None:
-                apply_token_bitmask_(scores, self._mask(self.max_new_tokens - len(st.out_ids)))
-                if not torch.isfinite(scores).any():
+            if words is not None:
+                apply_token_bitmask_(scores, words)
+                if not _any_finite(scores):
                     self.finish_reason = "dead_end"
                     break
             token = _choose(scores, self.temperature, self.top_k, self.top_p, self.generator)

@@ -3,6 +3,12 @@
 One matcher per sequence, advanced with the tokens actually chosen. Sequences are keyed
 by their generated tokens, so beam search (which reorders and forks rows) gets the
 matcher of each row's own prefix.
+
+On CUDA the masks go to the device as packed words and are applied by a fused kernel (see
+:mod:`constrain.generate.logits`). The masks are computed after the forward pass rather
+than beside it: ``generate()`` hands the processor ``input_ids`` on the device, and reading
+them (each row's prefix picks its matcher) waits for the queued forward. Our own loop,
+:func:`constrain.generate`, overlaps the two.
 """
 from __future__ import annotations
 
