@@ -26,6 +26,7 @@ from .repair import Fix, RepairResult, repair, repair_strict
 from .schema import JsonSchemaConstraint, json_schema
 from .sampling import SampleResult, best_of, first_valid, retry, sample, vote
 from .vocab.vocabulary import Vocabulary
+from . import regex_tool  # submodule: text to regex (constrain.regex_tool.generate_regex)
 
 __version__ = "0.1.0"
 
