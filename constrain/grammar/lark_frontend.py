@@ -100,10 +100,13 @@ def split_lookahead(pattern: str, flags: int = 0) -> tuple[str, bytes] | None:
     """
     if not pattern.endswith(")"):
         return None
+    if "(?!" not in pattern:
+        return None
     try:
-        items = list(_sre_parse.parse(pattern, flags))
+        tree = _sre_parse.parse(pattern, flags)
     except re.error:
         return None
+    items = list(tree)
     if not items or str(items[-1][0]) != "ASSERT_NOT" or items[-1][1][0] != 1:
         return None
     start = pattern.rfind("(?!")
@@ -122,7 +125,7 @@ def split_lookahead(pattern: str, flags: int = 0) -> tuple[str, bytes] | None:
         return None
     if body.getwidth() != (1, 1):
         raise ValueError("a trailing negative lookahead must test exactly one character")
-    global_flags = _sre_parse.parse(pattern, flags).state.flags
+    global_flags = tree.state.flags
     from ..regex.charset import normalize, python_class_ranges, without_surrogates
 
     ranges = python_class_ranges(inner, global_flags)

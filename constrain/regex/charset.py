@@ -126,3 +126,26 @@ def _split(lo: int, hi: int) -> Iterator[tuple[tuple[int, int], ...]]:
     a = chr(lo).encode("utf-8")
     b = chr(hi).encode("utf-8")
     yield tuple(zip(a, b))
+
+
+@functools.cache
+def _ascii_fold_extras() -> tuple[int, ...]:
+    """Non-ASCII code points that ``re.IGNORECASE`` equates with some ASCII character (the Kelvin sign, ``ſ``...)."""
+    ranges = python_class_ranges("[\\x00-\\x7f]", re.IGNORECASE)
+    return tuple(c for lo, hi in ranges for c in range(max(lo, 0x80), hi + 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def ascii_class_ranges(body: str, negate: bool, flags: int) -> Ranges:
+    """``python_class_ranges`` for ``[body]`` / ``[^body]`` when ``body`` holds only ASCII literals and ranges.
+
+    Exact and fast: ``re`` is asked only about ASCII and the few non-ASCII characters that case folding
+    ties to ASCII; no other code point can match ``[body]``, so each matches exactly when the class is negated.
+    """
+    rx = re.compile(f"[{'^' if negate else ''}{body}]", flags & (re.IGNORECASE | re.ASCII))
+    candidates = list(range(0x80)) + list(_ascii_fold_extras())
+    hits = normalize((c, c) for c in candidates if rx.fullmatch(chr(c)))
+    if not negate:
+        return hits
+    others = complement(normalize((c, c) for c in candidates))
+    return normalize(list(hits) + list(others))

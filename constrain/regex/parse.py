@@ -13,7 +13,7 @@ from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from ..errors import RegexError, UnsupportedRegex
-from .charset import Ranges, complement, normalize, python_class_ranges
+from .charset import Ranges, ascii_class_ranges, complement, normalize, python_class_ranges
 from .ir import Alt, Chars, Concat, Empty, Node, Repeat
 
 SUPPORTED_FLAGS = re.IGNORECASE | re.DOTALL | re.VERBOSE | re.ASCII | re.UNICODE | re.MULTILINE
@@ -165,6 +165,8 @@ class _Converter:
     def literal_ranges(self, cp: int, flags: int) -> Ranges:
         if flags & re.IGNORECASE:
             ch = chr(cp)
+            if ch.isascii() and ch.lower() != ch or ch.upper() != ch and ch.isascii():
+                return ascii_class_ranges(_class_escape(cp), False, flags & (re.IGNORECASE | re.ASCII))
             if ch.lower() != ch or ch.upper() != ch or not ch.isascii():
                 return python_class_ranges(re.escape(ch), flags & (re.IGNORECASE | re.ASCII))
         return ((cp, cp),)
@@ -193,6 +195,8 @@ class _Converter:
                 raise UnsupportedRegex(f"character-class item {op} is not supported", self.pattern, None)
         if needs_oracle:
             body = "".join(text)
+            if parts and all(hi < 0x80 for _lo, hi in parts) and not any(op is C.CATEGORY for op, _av in items):
+                return ascii_class_ranges(body, negate, flags & (re.IGNORECASE | re.ASCII))
             return python_class_ranges(f"[{'^' if negate else ''}{body}]", flags & (re.IGNORECASE | re.ASCII))
         ranges = normalize(parts)
         return complement(ranges) if negate else ranges
