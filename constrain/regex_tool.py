@@ -22,9 +22,11 @@ Example (a sketch; any local model works, the built-in ``smollm2`` included)::
     print(result.regex, result.all_examples_passed)
     print(result.summary())                     # one line per candidate: compiles, examples passed, log-prob
 
-A grammar-constrained candidate that was cut short (by ``max_new_tokens`` or the end of its line)
-is a prefix of a regex; it is completed by closing its open class and groups, trimming back to the
-longest prefix that can be closed so, and the record says what was trimmed and appended.
+Local models get the request with their answer already started by a backtick, so the regex ends
+where the model closes the code span (or the line). A grammar-constrained candidate that was cut
+short (by ``max_new_tokens``, the closing backtick or the end of its line) is a prefix of a
+regex; it is completed by closing its open class and groups, trimming back to the longest prefix
+that can be closed so, and the record says what was trimmed and appended.
 Matching examples uses constrain's own automaton for the pattern where it can (linear time, the
 same language as ``re.fullmatch``), so a pathological candidate such as ``(a*)*b`` cannot stall
 the check by backtracking; patterns it refuses are matched with ``re.fullmatch`` itself.
@@ -52,6 +54,7 @@ __all__ = [
     "RegexResult",
     "build_prompt",
     "close_regex",
+    "default_prompt",
     "evaluate_regex",
     "extract_regex",
     "generate_regex",
@@ -64,10 +67,11 @@ __all__ = [
 class RegexCandidate:
     """One generated regex and how it fared.
 
-    ``text`` is the regex that was checked; ``raw_text`` is what the model produced (for an
-    unconstrained candidate, ``text`` is extracted from it by :func:`extract_regex`; for a
-    constrained one cut short, ``text`` is ``raw_text`` minus ``trimmed`` characters plus
-    ``appended``). ``positives_passed`` counts positives that fully match, ``negatives_passed``
+    ``text`` is the regex that was checked; ``raw_text`` is what the model produced. ``text`` is
+    the answer up to its closing backtick (when the answer was started with one, see
+    :func:`default_prompt`) and its first line break, or what :func:`extract_regex` finds in a free
+    answer to a custom or remote prompt; a constrained answer cut short is then completed by
+    :func:`close_regex`: ``trimmed`` characters dropped from its end and ``appended`` added. ``positives_passed`` counts positives that fully match, ``negatives_passed``
     negatives that do not; both are 0 when the regex does not compile.
     """
 
@@ -299,10 +303,35 @@ def evaluate_regex(pattern: str, positive: Sequence[str] = (), negative: Sequenc
     return None, sum(1 for p in positive if matches(p)), sum(1 for n in negative if not matches(n))
 
 
-def _chat_prompt(tokenizer: Any, text: str) -> Any:
-    if tokenizer is not None and not getattr(tokenizer, "chat_template", None):
-        return text
-    return [{"role": "user", "content": text}]
+SYSTEM_PROMPT = "You write Python regular expressions. Reply with the regular expression only: no words, no quotes, no code block."
+ANSWER_PREFIX = "`"
+"""Local models get their answer started with this (an inline code span): the regex then ends at the closing one."""
+
+
+def default_prompt(tokenizer: Any, description: str, positive: Sequence[str] = (), negative: Sequence[str] = ()) -> tuple[Any, bool]:
+    """``(prompt, prefilled)``: the request for ``description`` and whether the answer was started with a backtick.
+
+    A local tokenizer with a chat template gets the system and user messages rendered as text
+    followed by :data:`ANSWER_PREFIX`, so the model writes the regex at once and closes it with a
+    backtick; a tokenizer without one gets the plain request followed by ``Regex: `` and the prefix.
+    Remote models and functions (``tokenizer=None``) get chat messages, and their answer is
+    searched for the regex by :func:`extract_regex`.
+    """
+    body = build_prompt(description, positive, negative)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": body}]
+    if tokenizer is None:
+        return messages, False
+    if getattr(tokenizer, "chat_template", None):
+        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return f"{text}{ANSWER_PREFIX}", True
+    return f"{SYSTEM_PROMPT}\n\n{body}\nRegex: {ANSWER_PREFIX}", True
+
+
+def _answer_part(raw: str, prefilled: bool) -> str:
+    """The part of an answer that can be the regex: up to the closing backtick (if prefilled) and the line's end."""
+    if prefilled:
+        raw = raw.split(ANSWER_PREFIX, 1)[0]
+    return raw.split("\n", 1)[0]
 
 
 def generate_regex(
@@ -327,8 +356,9 @@ def generate_regex(
     must fully match and ``negative`` ones must not. Candidate 0 is greedy and the others are
     sampled at ``temperature`` (``seed`` makes the draw repeatable). With ``constrained=True``
     decoding follows Python regex syntax (``grammars/regex.lark``); with ``False`` the model
-    writes freely and the regex is extracted from its answer. ``prompt`` replaces the default
-    request built by :func:`build_prompt` (a string or chat messages).
+    writes freely. ``prompt`` replaces the default request of :func:`default_prompt` (a string
+    or chat messages; a constrained answer is then cut at its first line break, and a free one
+    searched by :func:`extract_regex`).
 
     Ranking: compiling candidates only, by examples passed, then mean log-probability, then
     drawing order.
@@ -340,7 +370,10 @@ def generate_regex(
     positive, negative = tuple(positive), tuple(negative)
     start = time.perf_counter()
     output = regex_grammar() if constrained else None
-    request = prompt if prompt is not None else _chat_prompt(tokenizer, build_prompt(description, positive, negative))
+    if prompt is None:
+        request, prefilled = default_prompt(tokenizer, description, positive, negative)
+    else:
+        request, prefilled = prompt, False
     drawn = sample(
         model,
         tokenizer,
@@ -353,7 +386,7 @@ def generate_regex(
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         seed=seed,
-        stop=["\n"],
+        stop=[ANSWER_PREFIX, "\n"] if prefilled else (["\n"] if constrained else None),
     )
     grammar_accepts = output.accepts if output is not None else None
     candidates: list[RegexCandidate] = []
@@ -361,11 +394,11 @@ def generate_regex(
         raw = attempt.text
         trimmed, appended = 0, ""
         if constrained:
-            text = raw
+            text = _answer_part(raw, prefilled)
             if grammar_accepts is not None and (not grammar_accepts(text) or _compiles(text) is not None):
                 text, trimmed, appended = close_regex(text, grammar_accepts)
         else:
-            text = extract_regex(raw)
+            text = _answer_part(raw, True) if prefilled else extract_regex(raw)
         error, pos, neg = evaluate_regex(text, positive, negative)
         candidates.append(
             RegexCandidate(
