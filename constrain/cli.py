@@ -1,4 +1,4 @@
-"""The ``constrain`` command: demo, repair, generate."""
+"""The ``constrain`` command: demo, repair, generate, check, regex, serve."""
 from __future__ import annotations
 
 import argparse
@@ -49,6 +49,101 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0 if result.valid else 1
 
 
+class _UsageError(Exception):
+    """Bad input for a subcommand: reported on stderr, exit status 2."""
+
+
+def _load_document(text: str, name: str, fmt: str) -> object:
+    """Parse ``text`` as JSON or YAML (``fmt`` auto: JSON first, then YAML)."""
+    if fmt in ("auto", "json"):
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            if fmt == "json":
+                raise _UsageError(f"{name} is not valid JSON: {e}") from None
+    try:
+        import yaml
+    except ImportError:
+        raise _UsageError(f"{name} is not valid JSON, and reading YAML needs PyYAML: pip install 'constrain[yaml]'") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise _UsageError(f"{name} is neither valid JSON nor valid YAML: {e}") from None
+
+
+def _json_pointer(parts: object) -> str:
+    """RFC 6901 pointer for a path of keys and indexes ("" is the whole document)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)  # type: ignore[attr-defined]
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        import jsonschema
+    except ImportError:
+        raise _UsageError("`constrain check` needs jsonschema: pip install jsonschema") from None
+    schema_path = Path(args.schema)
+    try:
+        schema_text = schema_path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise _UsageError(f"cannot read the schema {args.schema}: {e.strerror or e}") from None
+    schema = _load_document(schema_text, f"the schema {args.schema}", "auto")
+    if not isinstance(schema, (dict, bool)):
+        raise _UsageError(f"the schema {args.schema} must be a JSON object (or a boolean), not {type(schema).__name__}")
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise _UsageError(f"the schema {args.schema} is not a valid JSON Schema: {e.message} (at {_json_pointer(e.path) or '/'})") from None
+    name = "stdin" if args.file in (None, "-") else args.file
+    try:
+        text = _read(args.file)
+    except OSError as e:
+        raise _UsageError(f"cannot read {name}: {e.strerror or e}") from None
+    document = _load_document(text, name, args.format)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        if not args.quiet:
+            print(f"{name}: valid", file=sys.stderr)
+        return 0
+    for error in errors:
+        print(f"{_json_pointer(error.absolute_path) or '/'}: {error.message}", file=sys.stderr)
+    print(f"{name}: {len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
+    return 1
+
+
+def _cmd_regex(args: argparse.Namespace) -> int:
+    from .generate import load_model
+    from .regex_tool import generate_regex
+
+    if args.n < 1:
+        raise _UsageError("-n must be at least 1")
+    model, tokenizer = load_model(args.model)
+    result = generate_regex(
+        model,
+        tokenizer,
+        args.description,
+        args.positive,
+        args.negative,
+        n=args.n,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        seed=args.seed,
+        constrained=not args.unconstrained,
+    )
+    if args.verbose:
+        print(result.summary(), file=sys.stderr)
+    if result.regex is None:
+        print("error: no candidate compiled; try a larger -n", file=sys.stderr)
+        return 1
+    print(result.regex)
+    chosen = result.chosen
+    assert chosen is not None
+    total = len(result.positive) + len(result.negative)
+    print(f"examples passed={chosen.passed}/{total} candidates={len(result.candidates)} seconds={result.seconds:.2f}", file=sys.stderr)
+    return 0 if chosen.all_passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="constrain", description="Make language-model output follow a format exactly.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +165,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=_cmd_generate)
+    p = sub.add_parser(
+        "check",
+        help="validate a JSON or YAML document against a JSON Schema (exit 0 valid, 1 invalid, 2 bad input)",
+        description=(
+            "Validate a JSON or YAML document (a file, or stdin) against a JSON Schema with the jsonschema "
+            "validator (the schema's own draft; formats checked). Exit status: 0 valid; 1 invalid, with one "
+            "line per error on stderr: the JSON pointer of the failing value and the message; 2 usage errors "
+            "or input that cannot be read or parsed."
+        ),
+        epilog="example:\n  constrain check person.schema.json person.yaml\n  echo '{\"age\": -1}' | constrain check person.schema.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("schema", help="JSON Schema file (JSON, or YAML with PyYAML)")
+    p.add_argument("file", nargs="?", help="document to check (default: stdin; '-' also reads stdin)")
+    p.add_argument("--format", default="auto", choices=["auto", "json", "yaml"], help="how to parse the document (auto: JSON, else YAML)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when the document is valid")
+    p.set_defaults(func=_cmd_check)
+    p = sub.add_parser(
+        "regex",
+        help="write a Python regex from a description (and examples) with a model",
+        description=(
+            "Generate N candidate Python regular expressions for a description, with decoding held to regex "
+            "syntax; check each with re.compile and the examples (positives must fully match, negatives must "
+            "not), and print the best: most examples passed, then highest mean log-probability. Exit status: "
+            "0 when the printed regex passes every example, 1 when it misses some (or none compiled), 2 on errors."
+        ),
+        epilog=(
+            "example:\n  constrain regex 'a US zip code, optionally with a 4-digit extension' "
+            "--positive 12345 --positive 12345-6789 --negative 1234 -n 5"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("description", help="what the regex should match, in words")
+    p.add_argument("--positive", "-p", action="append", default=[], metavar="TEXT", help="a string the regex must fully match (repeatable)")
+    p.add_argument("--negative", "-x", action="append", default=[], metavar="TEXT", help="a string it must not match (repeatable)")
+    p.add_argument("--model", default="smollm2", help="built-in model name or a local transformers folder (default: smollm2)")
+    p.add_argument("-n", type=int, default=5, help="candidates to draw (default: 5; the first is greedy)")
+    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature of candidates after the first")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--unconstrained", action="store_true", help="let the model write freely and extract the regex (for comparison)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every candidate on stderr")
+    p.set_defaults(func=_cmd_regex)
     from .openai_compat.server import add_serve_parser
 
     add_serve_parser(sub)
@@ -81,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except _UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except ConstrainError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
