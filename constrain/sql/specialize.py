@@ -6,7 +6,10 @@ Enforced exactly
   * a table in ``FROM``/``JOIN``/``IN`` is one of the database's tables or views (any letter case, quoted or
     not);
   * ``T.column`` with ``T`` a table name: ``column`` is a column of ``T``; ``T.*`` likewise;
-  * an unqualified column is a column of some table of the database;
+  * an unqualified column is a column of some table of the database and, in a ``SELECT`` whose ``FROM`` is
+    one table (the common case), a column of that table: the select core is written once per table, with
+    its own copy of the expression rules (a subquery opens its own scope, so an unqualified column of an
+    enclosing query is not accepted inside it; qualify it);
   * a function call names a scalar or aggregate function the connection has, with an argument count it
     declares (variadic functions take one or more arguments); window-only functions are left out;
   * ``COLLATE`` names a collation the connection has;
@@ -17,7 +20,8 @@ Not enforced (context-sensitive, beyond a context-free grammar)
   * that a qualifier which is not a table name (an alias such as ``c1.name``) is defined in the query's
     ``FROM``, and which columns it has: after such a qualifier any identifier is accepted, since the alias
     may name a subquery whose columns the query defines (``t.total`` for ``(SELECT COUNT(*) AS total ...) t``);
-  * that an unqualified column belongs to a table in scope, or is unambiguous;
+  * that an unqualified column belongs to a table in scope when ``FROM`` joins several sources or reads a
+    subquery, or in ``ORDER BY`` (any column of the database is accepted there), or is unambiguous;
   * result aliases in ``ORDER BY`` (only column names are accepted there).
 
 As in SQLite, a double-quoted word that is not a column is read as a string, so ``"arizona"`` is a literal.
@@ -103,6 +107,57 @@ def _replace_rule(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda _m: body.rstrip("\n") + "\n", text, count=1)
 
 
+_EXPRESSION_RULES = ("expr_list", "expr", "or_expr", "and_expr", "not_expr", "equality", "comparison", "bitwise",
+                     "additive", "multiplicative", "concat", "collated", "unary", "primary", "in_target",
+                     "function_call", "filter_clause", "case_expr", "cast_expr", "column_ref")
+
+
+def _rule_text(text: str, name: str) -> str:
+    found = re.search(rf"^\??{re.escape(name)}:.*?(?=^\S|\Z)", text, re.M | re.S)
+    if found is None:
+        raise ValueError(f"rule {name} not found")
+    return found.group(0)
+
+
+def _scoped_selects(text: str, schema: Schema, tables: list[str], table_terms: list[str], column_term: dict[str, str]) -> str:
+    """Per-table select cores: a ``SELECT`` reading one table sees only that table's unqualified columns.
+
+    The expression rules are copied per table (renamed with a ``_t<i>`` suffix), with a ``column_ref`` whose
+    bare names are that table's columns; the generic select core stays for joins, subqueries in ``FROM``
+    and ``SELECT`` without ``FROM``.
+    """
+    renames = re.compile(r"\b(" + "|".join(_EXPRESSION_RULES) + r")\b")
+    blocks = [_rule_text(text, r) for r in _EXPRESSION_RULES]
+    out = []
+    cores = []
+    for i, table in enumerate(tables):
+        if not schema.tables[table]:
+            continue
+        suffix = f"_t{i}"
+        for block in blocks:
+            copied = renames.sub(lambda m: m.group(1) + suffix, block)
+            if block.lstrip("?").startswith("column_ref:"):
+                copied = (f"column_ref{suffix}: {column_term[table]}\n"
+                          f"          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
+                              f"          | {table_terms[j]} \".\" {column_term[t]}\n"
+                              for j, t in enumerate(tables) if schema.tables[t]))
+            out.append(copied.rstrip("\n"))
+        out.append(f"result_column{suffix}: \"*\"\n"
+                   f"             | (table_name | QUALIFIER) \".\" \"*\"\n"
+                   f"             | expr{suffix} (AS? alias)?")
+        cores.append(f"SELECT (DISTINCT | ALL)? result_column{suffix} (\",\" result_column{suffix})* "
+                     f"FROM {table_terms[i]} (AS? alias)? (WHERE expr{suffix})? "
+                     f"(GROUP BY expr_list{suffix} (HAVING expr{suffix})?)?")
+    core = ("select_core: " + "\n           | ".join(cores) +
+            "\n           | SELECT (DISTINCT | ALL)? result_column (\",\" result_column)* (FROM many_sources)? where_clause? group_by?"
+            "\n           | VALUES row (\",\" row)*\n"
+            "many_sources: join_source join_op table_or_subquery join_constraint?\n"
+            "            | \"(\" select_stmt \")\" (AS? alias)?\n"
+            "            | \"(\" join_source \")\"")
+    text = _replace_rule(text, "select_core", core)
+    return text + "\n// ---------------------------------------------------------------- one-table scopes\n" + "\n".join(out) + "\n"
+
+
 def _functions(schema: Schema, signatures: dict[str, set[int]]) -> tuple[list[str], list[str]]:
     """Rules and terminals for function calls, one terminal per distinct argument-count signature."""
     groups: dict[tuple[int, ...], list[str]] = {}
@@ -130,13 +185,18 @@ def _functions(schema: Schema, signatures: dict[str, set[int]]) -> tuple[list[st
 
 
 def specialised_grammar(
-    schema: Schema, function_signatures: dict[str, set[int]], read_only: bool = True, comments: bool = False
+    schema: Schema,
+    function_signatures: dict[str, set[int]],
+    read_only: bool = True,
+    comments: bool = False,
+    scoped: bool = True,
 ) -> str:
     """The Lark text of the SQL grammar for ``schema`` (see the module docstring).
 
     ``read_only=False`` keeps ``INSERT``/``UPDATE``/``DELETE`` (targets are tables of the database, assigned
     and listed columns are its columns) and several statements separated by ``;``. ``comments=False`` (the
     default) leaves out SQL comments: they add nothing to a generated query and hold unbounded free text.
+    ``scoped=False`` accepts any column of the database unqualified, even in a one-table ``SELECT``.
     """
     if not schema.tables:
         raise ValueError("the database has no tables")
@@ -169,6 +229,8 @@ def specialised_grammar(
         text = text.replace("%ignore LINE_COMMENT\n", "").replace("%ignore BLOCK_COMMENT\n", "")
     function_rules, function_terms = _functions(schema, function_signatures)
     text = _replace_rule(text, "function_call", "\n".join(function_rules))
+    if scoped:
+        text = _scoped_selects(text, schema, tables, table_terms, column_term)
     extra = ["", "// ---------------------------------------------------------------- this database",
              "table_name: " + " | ".join(table_terms)]
     extra += [_terminal(table_terms[i], [t]) for i, t in enumerate(tables)]
