@@ -1,4 +1,4 @@
-"""The ``constrain`` command: demo, repair, generate, check, regex, serve."""
+"""The ``constrain`` command: demo, repair, generate, check, regex, sql, serve."""
 from __future__ import annotations
 
 import argparse
@@ -144,6 +144,36 @@ def _cmd_regex(args: argparse.Namespace) -> int:
     return 0 if chosen.all_passed else 1
 
 
+def _cmd_sql(args: argparse.Namespace) -> int:
+    import os
+
+    from .generate import load_model
+    from .sql import generate_sql
+
+    if args.n < 1:
+        raise _UsageError("-n must be at least 1")
+    if not os.path.isfile(args.database):
+        raise _UsageError(f"no SQLite database at {args.database!r}")
+    model, tokenizer = load_model(args.model)
+    result = generate_sql(
+        model, tokenizer, args.question, args.database, n=args.n, choose=args.choose,
+        max_new_tokens=args.max_new_tokens, temperature=args.temperature if args.n > 1 else 0.0, seed=args.seed,
+        timeout_s=args.timeout,
+    )
+    if args.verbose:
+        for a in result.attempts:
+            status = "ok" if a.execution is not None and a.execution.ok else (a.execution.error if a.execution else "empty")
+            print(f"candidate ({a.mean_logprob:.3f}, {status}): {a.sql}", file=sys.stderr)
+    if result.sql is None:
+        print("error: no candidate ran; try a larger -n", file=sys.stderr)
+        return 1
+    print(result.sql)
+    for row in (result.rows or [])[: args.max_rows]:
+        print("\t".join("NULL" if v is None else str(v) for v in row))
+    print(f"rows={len(result.rows or [])} ran={result.executable}/{len(result.attempts)} votes={result.votes}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="constrain", description="Make language-model output follow a format exactly.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +238,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unconstrained", action="store_true", help="let the model write freely and extract the regex (for comparison)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every candidate on stderr")
     p.set_defaults(func=_cmd_regex)
+    p = sub.add_parser(
+        "sql",
+        help="answer a question about a SQLite database with SQL written by a model, and run it read-only",
+        description=(
+            "Write N candidate SELECT queries for a question, with decoding held to SQL over the database's own "
+            "tables, columns and functions (constrain.sql.from_sqlite); run each on a read-only connection with a "
+            "time limit, and print the chosen query (the most common result among those that ran, or the highest "
+            "mean log-probability with --choose logprob) and its rows, tab-separated. Exit status: 0 when a query "
+            "ran, 1 when none did, 2 on errors."
+        ),
+        epilog="example:\n  constrain sql geography.sqlite 'which state has the largest population' -n 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("database", help="SQLite database file (opened read-only)")
+    p.add_argument("question", help="the question, in words")
+    p.add_argument("--model", default="smollm2", help="built-in model name or a local transformers folder (default: smollm2)")
+    p.add_argument("-n", type=int, default=5, help="candidates to draw in one batch (default: 5; 1 means greedy)")
+    p.add_argument("--choose", default="vote", choices=["vote", "logprob"], help="how to pick among queries that ran")
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds each query may run (default: 2)")
+    p.add_argument("--max-rows", type=int, default=20, help="rows to print (default: 20)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every candidate and how it ran on stderr")
+    p.set_defaults(func=_cmd_sql)
     from .openai_compat.server import add_serve_parser
 
     add_serve_parser(sub)
