@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -198,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check",
         help="validate a JSON or YAML document against a JSON Schema (exit 0 valid, 1 invalid, 2 bad input)",
-        description=(
+        description=textwrap.fill(
             "Validate a JSON or YAML document (a file, or stdin) against a JSON Schema with the jsonschema "
             "validator (the schema's own draft; formats checked). Exit status: 0 valid; 1 invalid, with one "
             "line per error on stderr: the JSON pointer of the failing value and the message; 2 usage errors "
@@ -215,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "regex",
         help="write a Python regex from a description (and examples) with a model",
-        description=(
+        description=textwrap.fill(
             "Generate N candidate Python regular expressions for a description, with decoding held to regex "
             "syntax; check each with re.compile and the examples (positives must fully match, negatives must "
             "not), and print the best: most examples passed, then highest mean log-probability. Exit status: "
