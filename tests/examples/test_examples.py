@@ -79,7 +79,22 @@ def _check_text_to_regex(value: Any, out: str) -> None:
     assert value["passed"] == passed and value["total"] == 5
 
 
+SQL_DB: Path | None = None
+
+
+def _check_text_to_sql(value: Any, out: str) -> None:
+    """Every chosen query runs on the database and its rows are what SQLite itself returns."""
+    import sqlite3
+
+    assert isinstance(value, list) and len(value) == 3 and SQL_DB is not None
+    conn = sqlite3.connect(SQL_DB)
+    for item in value:
+        if item["sql"] is not None:
+            assert [list(r) for r in conn.execute(item["sql"]).fetchall()] == item["rows"], item
+
+
 CHECKS: dict[str, Callable[[Any, str], None]] = {
+    "text_to_sql.py": _check_text_to_sql,
     "extract_pydantic.py": _check_extract_pydantic,
     "classify_choice.py": _check_classify_choice,
     "regex_fields.py": _check_regex_fields,
@@ -102,7 +117,7 @@ def test_every_example_is_covered_and_documented() -> None:
     scripts = sorted(p.name for p in EXAMPLES.glob("*.py"))
     missing = [s for s in scripts if s not in CHECKS]
     assert set(CHECKS) <= set(scripts)
-    assert not missing or all(s.startswith("text_to_sql") for s in missing), missing  # a SQL example is covered elsewhere
+    assert not missing, missing
     for script in scripts:
         text = (EXAMPLES / script).read_text()
         assert text.startswith('"""'), f"{script} needs a module docstring"
@@ -115,6 +130,18 @@ def test_every_example_is_covered_and_documented() -> None:
 @pytest.mark.parametrize("script", sorted(CHECKS))
 def test_example_runs_with_the_tiny_model(script: str, tiny_folder: Path, monkeypatch: Any, capsys: Any) -> None:
     monkeypatch.setenv("CONSTRAIN_MODEL", str(tiny_folder))
+    if script == "text_to_sql.py":
+        import sqlite3
+
+        global SQL_DB
+        SQL_DB = tiny_folder.parent / "geo.sqlite"
+        if not SQL_DB.exists():
+            conn = sqlite3.connect(SQL_DB)
+            conn.executescript("CREATE TABLE state (state_name TEXT, capital TEXT, population INTEGER);"
+                               "INSERT INTO state VALUES ('texas', 'austin', 29000000), ('ohio', 'columbus', 11800000);")
+            conn.commit()
+            conn.close()
+        monkeypatch.setenv("CONSTRAIN_SQL_DB", str(SQL_DB))
     monkeypatch.delenv("CONSTRAIN_BASE_URL", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(EXAMPLES / script), run_name="__main__")
