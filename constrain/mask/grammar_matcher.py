@@ -21,9 +21,11 @@ from ..errors import LimitExceeded, TokenRejected
 from ..grammar.earley import EarleyParser, ParseState
 from ..grammar.lexer import Lexer
 from ..regex.dfa import DEAD
+from ..vocab.trie import TokenTrie
 from ..vocab.vocabulary import Vocabulary
 from .bitmask import num_words, pack
-from .matcher import DEFAULT_CACHE_BYTES, Matcher
+from .matcher import DEFAULT_CACHE_BYTES, Matcher, vocabulary_slices
+from .slices import MIN_SLICE_FRACTION, Slice, class_keeps_alive, looks_permissive
 from .walk import expand_ranges
 
 Hypothesis = tuple[ParseState, int]
@@ -131,17 +133,26 @@ class GrammarEngine:
         return False
 
 
+class _TrieView:
+    """A token trie (the whole vocabulary, or the tokens outside a slice) with its per-level byte tables."""
+
+    def __init__(self, trie: TokenTrie, engine: GrammarEngine) -> None:
+        self.trie = trie
+        self.level_classes = [engine.dfa.byte_class[b] for b in trie.byte]
+        follow_class = engine.lexer.follow_class
+        self.level_follow = [follow_class[b] for b in trie.byte] if len(engine.lexer.follow_sets) > 1 else []
+
+
 class GrammarMaskCache:
     """Masks of one grammar over one vocabulary, memoized by hypothesis set (LRU, bounded in bytes)."""
 
     def __init__(self, engine: GrammarEngine, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.engine = engine
         self.vocab = vocab
-        self.trie = vocab.trie
-        self.level_classes = [engine.dfa.byte_class[b] for b in self.trie.byte]
-        follow_class = engine.lexer.follow_class
         self.follows = len(engine.lexer.follow_sets) > 1
-        self.level_follow = [follow_class[b] for b in self.trie.byte] if self.follows else []
+        self.view = _TrieView(vocab.trie, engine)
+        self._slice_views: dict[str, _TrieView] = {}
+        self._slice_of: dict[tuple[int, int], Slice | None] = {}
         self.max_bytes = max_bytes
         self._masks: OrderedDict[frozenset[tuple[int, int]], tuple[np.ndarray, list[Hypothesis]]] = OrderedDict()
         self._bytes = 0
@@ -156,7 +167,7 @@ class GrammarMaskCache:
         if found is not None:
             self._masks.move_to_end(key)
             return found[0]
-        words = pack(self.allowed(hyps))
+        words = pack(self.allowed_with_slices(hyps))
         if self.engine.accepting(hyps):
             words = words | self.eos_words
         words.flags.writeable = False
@@ -167,13 +178,52 @@ class GrammarMaskCache:
             self._bytes -= old.nbytes
         return words
 
-    def allowed(self, hyps: list[Hypothesis]) -> np.ndarray:
+    def allowed_with_slices(self, hyps: list[Hypothesis]) -> np.ndarray:
+        """``allowed``, but when a hypothesis sits inside a lexeme that every token of a vocabulary slice keeps
+        alive (a string body), that slice is allowed wholesale and only the tokens outside it are walked."""
+        for p, s in hyps:
+            if s == self.engine.dfa.start:
+                continue
+            piece = self._slice_for(p, s)
+            if piece is not None:
+                view = self._slice_views.get(piece.name)
+                if view is None:
+                    keep = set(piece.outside_ids.tolist())
+                    tokens = [b if i in keep else None for i, b in enumerate(self.vocab.token_bytes)]
+                    view = self._slice_views[piece.name] = _TrieView(TokenTrie.build(tokens), self.engine)
+                return piece.inside | self.allowed(hyps, view)
+        return self.allowed(hyps)
+
+    def _slice_for(self, p: ParseState, state: int) -> Slice | None:
+        """The largest slice whose every string keeps lexer ``state`` inside a lexeme ``p`` allows (memoized)."""
+        key = (id(p._node), state)
+        if key in self._slice_of:
+            return self._slice_of[key]
+        dfa = self.engine.dfa
+        found = None
+        if looks_permissive(dfa, state):
+            bits = self.engine.bits(p)
+            for piece in vocabulary_slices(self.vocab).slices:
+                if piece.inside_count < MIN_SLICE_FRACTION * self.vocab.size:
+                    continue
+                targets = dfa.table[state, dfa.byte_class[piece.ascii_bytes]]
+                if (targets == DEAD).any() or not (dfa.possible_bits[targets] & bits).any(axis=-1).all():
+                    continue
+                if class_keeps_alive(dfa, state, piece.ranges, bits):
+                    found = piece
+                    break
+        self._slice_of[key] = found
+        self.engine._keep.append(p)
+        return found
+
+    def allowed(self, hyps: list[Hypothesis], view: "_TrieView | None" = None) -> np.ndarray:
         """Boolean array over the vocabulary (EOS excluded) of tokens some hypothesis survives.
 
         All parse-state groups of a trie level are processed together: each frontier entry
         carries its group index, and the group's allowed-lexeme bitset is gathered per entry.
         """
-        engine, dfa, trie = self.engine, self.engine.dfa, self.trie
+        view = view or self.view
+        engine, dfa, trie = self.engine, self.engine.dfa, view.trie
         allowed = np.zeros(self.vocab.size, dtype=bool)
         if trie.depth == 0:
             return allowed
@@ -197,12 +247,12 @@ class GrammarMaskCache:
         for p, s in hyps:
             dfa.expand(s)
             gi = group_of(p)
-            pending[0].append((level0, dfa.table[s, self.level_classes[0]], np.full(level0.size, gi)))
+            pending[0].append((level0, dfa.table[s, view.level_classes[0]], np.full(level0.size, gi)))
             if s != dfa.start:
-                for f, sub in self._by_follow(0, level0):
+                for f, sub in self._by_follow(view, 0, level0):
                     for p2 in engine.ends(p, s, f):
                         g2 = group_of(p2)
-                        pending[0].append((sub, dfa.table[dfa.start, self.level_classes[0][sub]], np.full(sub.size, g2)))
+                        pending[0].append((sub, dfa.table[dfa.start, view.level_classes[0][sub]], np.full(sub.size, g2)))
         for d in range(trie.depth):
             parts = pending[d]
             if not parts:
@@ -210,7 +260,7 @@ class GrammarMaskCache:
                     break
                 continue
             if sum(x[0].size for x in parts) <= SMALL_FRONTIER and not any(pending[d + 1 :]):
-                self._finish_small(d, parts, groups, bits, group_of, allowed)
+                self._finish_small(view, d, parts, groups, bits, group_of, allowed)
                 break
             if len(parts) == 1:
                 nodes, states, gids = parts[0]
@@ -245,15 +295,16 @@ class GrammarMaskCache:
             nodes, states, gids, cs, ce, counts = nodes[inner], states[inner], gids[inner], cs[inner], ce[inner], counts[inner]
             dfa.expand_all(states)
             child = expand_ranges(cs, ce)
-            cls = self.level_classes[d + 1]
+            cls = view.level_classes[d + 1]
             pending[d + 1].append((child, dfa.table[np.repeat(states, counts), cls[child]], np.repeat(gids, counts)))
             accepting = dfa.accepting[states]
             if accepting.any():
-                self._restart(d, np.flatnonzero(accepting), states, gids, cs, counts, groups, group_of, pending)
+                self._restart(view, d, np.flatnonzero(accepting), states, gids, cs, counts, groups, group_of, pending)
         return allowed
 
     def _restart(
         self,
+        view: _TrieView,
         d: int,
         rows: np.ndarray,
         states: np.ndarray,
@@ -277,7 +328,7 @@ class GrammarMaskCache:
         num_sets = len(dfa.tag_sets)
         code = gids[row_of].astype(np.int64) * num_sets + dfa.tag_set_id[states[row_of]]
         if self.follows:
-            code = code * num_follow + self.level_follow[d + 1][child]
+            code = code * num_follow + view.level_follow[d + 1][child]
         else:
             code = code * num_follow
         uniq, inverse = np.unique(code, return_inverse=True)
@@ -295,14 +346,14 @@ class GrammarMaskCache:
         first = starts[inverse]
         new_child = np.repeat(child, n)
         new_gids = flat[expand_ranges(first, first + n)]
-        restart = dfa.table[dfa.start, self.level_classes[d + 1][new_child]]
+        restart = dfa.table[dfa.start, view.level_classes[d + 1][new_child]]
         pending[d + 1].append((new_child, restart, new_gids))
 
-    def _by_follow(self, depth: int, nodes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    def _by_follow(self, view: _TrieView, depth: int, nodes: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``nodes`` of a trie level split by the follow class of their byte (one part when no lexeme has one)."""
         if not self.follows:
             return [(0, nodes)]
-        classes = self.level_follow[depth][nodes]
+        classes = view.level_follow[depth][nodes]
         return [(int(f), nodes[classes == f]) for f in np.unique(classes)]
 
 
@@ -329,6 +380,7 @@ class GrammarMaskCache:
 
     def _finish_small(
         self,
+        view: _TrieView,
         depth: int,
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
         groups: list[ParseState],
@@ -337,7 +389,7 @@ class GrammarMaskCache:
         allowed: np.ndarray,
     ) -> None:
         """Finish a small frontier depth-first in plain Python (cheaper than per-level array calls)."""
-        engine, dfa, trie = self.engine, self.engine.dfa, self.trie
+        engine, dfa, trie = self.engine, self.engine.dfa, view.trie
         stack = [(depth, int(n), int(s), int(g)) for nodes, states, gids in parts for n, s, g in zip(nodes, states, gids)]
         seen: set[tuple[int, int, int, int]] = set()
         while stack:
@@ -358,9 +410,9 @@ class GrammarMaskCache:
                 continue
             dfa.expand(state)
             row = dfa.table[state]
-            cls = self.level_classes[d + 1]
+            cls = view.level_classes[d + 1]
             accepting = bool(dfa.accepting[state])
-            follow = self.level_follow[d + 1] if self.follows else None
+            follow = view.level_follow[d + 1] if self.follows else None
             for child in range(cs, ce):
                 c = int(cls[child])
                 stack.append((d + 1, child, int(row[c]), g))

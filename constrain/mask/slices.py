@@ -80,11 +80,12 @@ class VocabularySlices:
             self.slices.append(Slice(name, ranges, ascii_bytes, inside, int(inside_rows.sum()), out_ids, matrix, lens))
 
 
-def class_keeps_alive(dfa: LazyDFA, state: int, ranges: Ranges) -> bool:
+def class_keeps_alive(dfa: LazyDFA, state: int, ranges: Ranges, bits: np.ndarray | None = None) -> bool:
     """Whether every string over the character class, read from ``state``, avoids the dead state.
 
     Explores the product of the DFA with the class's byte automaton; gives up (False) past
-    ``MAX_PRODUCT_PAIRS`` pairs.
+    ``MAX_PRODUCT_PAIRS`` pairs. With ``bits`` (a tagged lexer DFA's allowed-lexeme set), a state
+    that can no longer complete an allowed lexeme counts as dead too.
     """
     _count, moves = char_class_automaton(ranges)
     by_src: dict[int, list[tuple[np.ndarray, int]]] = {}
@@ -100,6 +101,8 @@ def class_keeps_alive(dfa: LazyDFA, state: int, ranges: Ranges) -> bool:
         for classes, dst in by_src.get(q, []):
             targets = row[classes]
             if (targets == DEAD).any():
+                return False
+            if bits is not None and not (dfa.possible_bits[targets] & bits).any(axis=-1).all():
                 return False
             for t in set(targets.tolist()):
                 pair = (t, 0 if dst == 1 else dst)

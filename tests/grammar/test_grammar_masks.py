@@ -131,3 +131,23 @@ def test_geoquery_gold_sql_token_by_token_on_llama3() -> None:
             matcher.advance(token)
             text += tok.decode([token])
         assert matcher.is_allowed(eos) and constraint.accepts(query)
+
+
+def test_slice_masks_equal_full_walks_inside_lexemes() -> None:
+    """Inside a string body a vocabulary slice is allowed wholesale and only the rest is walked; the result
+    equals the plain walk of the whole trie at every step of a JSON text, and the slice path is taken."""
+    from tests.fixtures import tokenizers
+
+    tok = tokenizers.gpt2()
+    vocab = c.Vocabulary.from_tokenizer(tok)
+    constraint = c.grammar(GRAMMARS / "json.lark")
+    matcher = constraint.matcher(vocab)
+    cache = matcher.cache
+    used = 0
+    for token in tok.encode('{"name": "Ada Lovelace, née Byron", "tags": ["x y", "\\u00e9"], "n": 1.5e3}'):
+        hyps = matcher._stack[-1]
+        with_slices = cache.allowed_with_slices(hyps)
+        assert np.array_equal(with_slices, cache.allowed(hyps))
+        used += any(s != constraint.engine.dfa.start and cache._slice_for(p, s) is not None for p, s in hyps)
+        matcher.advance(token)
+    assert used >= 3
