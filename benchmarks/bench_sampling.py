@@ -14,7 +14,8 @@ Conditions: ``unconstrained`` (greedy, the text must be exact JSON), ``+ repair`
 same texts, repaired then validated), ``retry(5)``, ``best_of(5)`` and ``vote(5)`` over
 unconstrained sampling with repair, ``constrained`` (greedy under the schema's token
 mask), ``constrained + best_of(5)`` and ``constrained + vote(5)``. The same prompt (the
-text plus a one-line description of the shape) is used everywhere.
+text plus a one-line description of the shape from ``describe``) is used everywhere, except in the two
+``schema in prompt`` conditions, which paste the raw JSON Schema instead (the comparison ``describe`` exists for).
 
 Usage: ``python benchmarks/bench_sampling.py [--limit N] [--conditions a,b] [--threads T] [--json PATH]``
 """
@@ -80,7 +81,18 @@ def conditions(max_new_tokens: int) -> dict[str, Condition]:
     def run(strategy: Any, constrained: bool) -> Condition:
         return lambda m, t, p, seed: sample(m, t, p, SCHEMA, strategy, constrained=constrained, seed=seed, **common)
 
+    def raw_schema(strategy: Any, constrained: bool) -> Condition:
+        """The JSON Schema pasted into the prompt instead of ``describe``'s sketch."""
+        def go(m: Any, t: Any, p: list[dict[str, str]], seed: int) -> SampleResult:
+            pasted = [dict(x) for x in p]
+            pasted[-1]["content"] += f"\nJSON Schema of the reply: {json.dumps(SCHEMA)}"
+            return sample(m, t, pasted, SCHEMA, strategy, constrained=constrained, seed=seed, describe=False,
+                          max_new_tokens=max_new_tokens)
+        return go
+
     return {
+        "unconstrained + repair (schema in prompt)": raw_schema(retry(1), False),
+        "constrained (schema in prompt)": raw_schema(retry(1), True),
         "unconstrained + repair": run(retry(1), False),
         "retry(5)": run(retry(5), False),
         "best_of(5)": run(best_of(5), False),
