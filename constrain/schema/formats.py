@@ -9,8 +9,13 @@ accepted string is always valid, while a few rarely written valid forms are not 
   ``23:59:60`` in UTC (the local time and the offset together), written in plain spelling (no ``\\u``
   escapes inside a leap-second time; the canonical text never has them).
 * ``duration``: RFC 3339 appendix A (ISO 8601) grammar.
-* ``email`` and ``hostname`` are refused: a regular subset (no IDNA ``xn--`` labels, no quoted local
-  parts) would reject valid values, and exact IDNA validity is not a practical regular language.
+* ``email``: dot-atom local part ``@`` a hostname (no quoted local parts, no address literals).
+* ``hostname``: RFC 1123 labels (letters, digits, inner hyphens), no trailing dot, no ``--`` in the
+  third and fourth positions (so no IDNA ``xn--`` labels: exact IDNA validity is not a practical
+  regular language); to stay within 253 characters without counting, either 1-4 labels of at most 62
+  characters or 5-8 labels of at most 30. Hostnames (also in ``email``) are accepted in their plain
+  spelling only, never with ``\\u`` escapes.
+* ``idn-email`` and ``idn-hostname`` are not supported (refused when asserted).
 * ``ipv4``: dotted quad without leading zeros; ``ipv6``: RFC 4291 text forms (no zone id).
 * ``uuid``: 8-4-4-4-12 hex digits; ``uri``, ``uri-reference``: RFC 3986 (ASCII only).
 * ``json-pointer``, ``relative-json-pointer``: RFC 6901 and its relative draft.
@@ -120,7 +125,7 @@ _SIMPLE = {
     "relative-json-pointer": RELATIVE_JSON_POINTER,
 }
 
-SUPPORTED_FORMATS = frozenset(_SIMPLE) | {"time", "date-time"}
+SUPPORTED_FORMATS = frozenset(_SIMPLE) | {"time", "date-time", "hostname", "email"}
 
 
 def _label(max_len: int) -> str:
@@ -147,4 +152,8 @@ def format_body(name: str) -> Node | None:
         return _time_body()
     if name == "date-time":
         return cat(encode(parse_regex(DATE_TIME)), _time_body())
+    if name == "hostname":
+        return _hostname()
+    if name == "email":
+        return cat(encode(parse_regex(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@")), _hostname())
     return None

@@ -1,9 +1,13 @@
 """Conformance ratchets: JSON-Schema-Test-Suite outcomes and MaskBench counts may only get better.
 
-Outcomes per suite test ("pass" < "refused" < "wrong" in badness) are recorded in
-``expected/json_schema_test_suite.json``; MaskBench counts in ``expected/maskbench_counts.json``
-(full run, ``@slow``) and ``expected/maskbench_counts_sample50.json`` (every 50th schema, default
-run). Both are rewritten by ``python benchmarks/schema_conformance.py suite|maskbench [--sample 50]``.
+Outcomes per suite test ("pass", "refused", "subset": a valid value outside a documented format
+subset rejected, "wrong") are recorded in ``expected/json_schema_test_suite.json``. An outcome may
+only change to "pass" (from anything) or from "refused" to "subset"; "wrong" is always a failure.
+MaskBench counts are in ``expected/maskbench_counts_sample50.json`` (every 50th schema, default run)
+and ``expected/maskbench_counts_sample5.json`` (every 5th schema, ``@slow``). They are rewritten by
+``python benchmarks/schema_conformance.py suite|maskbench --sample 50|5``. The full MaskBench run
+(``maskbench`` without ``--sample``, ``expected/maskbench_counts.json``) is a script-only benchmark.
+Time limits are per schema, in CPU seconds, so a busy machine does not turn results into timeouts.
 """
 from __future__ import annotations
 
@@ -12,11 +16,18 @@ from collections import Counter
 
 import pytest
 
-from benchmarks.schema_conformance import EXPECTED, data_dir, run_maskbench, run_suite
+from benchmarks.schema_conformance import EXPECTED, data_dir, outside_format_subset, run_maskbench, run_suite, subset_reason
 
-RANK = {"pass": 0, "refused": 1, "wrong": 2}
 SAMPLE = 50
+SLOW_SAMPLE = 5
 SECONDS = 5.0
+
+
+def allowed_change(old: str | None, new: str) -> bool:
+    """Whether a suite outcome may go from ``old`` (``None``: a new test) to ``new``."""
+    if new == "wrong":
+        return False
+    return old is None or new in (old, "pass") or (old, new) == ("refused", "subset")
 
 
 def _need(path_part: str) -> None:
@@ -28,8 +39,8 @@ def test_json_schema_test_suite_ratchet() -> None:
     _need("json-schema-test-suite")
     expected = json.loads((EXPECTED / "json_schema_test_suite.json").read_text(encoding="utf-8"))
     outcomes, per_cat, _reasons = run_suite(data_dir(), seconds=SECONDS)
-    worse = [f"{tid}: {expected.get(tid)} -> {o}" for tid, o in outcomes.items() if RANK[o] > RANK[expected.get(tid, "wrong")]]
-    better = [tid for tid, o in outcomes.items() if tid in expected and RANK[o] < RANK[expected[tid]]]
+    worse = [f"{tid}: {expected.get(tid)} -> {o}" for tid, o in outcomes.items() if not allowed_change(expected.get(tid), o)]
+    better = [tid for tid, o in outcomes.items() if tid in expected and o != expected[tid] and allowed_change(expected[tid], o)]
     totals = Counter(outcomes.values())
     print(f"suite: {dict(totals)}; improved {len(better)} (rewrite the expectations to keep them)")
     assert not worse, "outcomes got worse:\n" + "\n".join(worse[:50])
@@ -45,6 +56,10 @@ def _check_counts(got: dict, expected: dict) -> list[str]:
             problems.append(f"{name}: invalid accepted {exp['invalid_accepted']} -> {g.get('invalid_accepted')}")
         if g.get("valid_rejected", 0) > exp["valid_rejected"]:
             problems.append(f"{name}: valid rejected {exp['valid_rejected']} -> {g.get('valid_rejected')}")
+        more_compiled = g.get("compiled", 0) > exp.get("compiled", 0)
+        if g.get("valid_rejected_subset", 0) > exp.get("valid_rejected_subset", 0) and not more_compiled:
+            problems.append(f"{name}: valid rejected (format subset) {exp.get('valid_rejected_subset', 0)}"
+                            f" -> {g.get('valid_rejected_subset')}")
         if g.get("compiled_and_passing", 0) + slack < exp["compiled_and_passing"]:
             problems.append(f"{name}: compiled and passing {exp['compiled_and_passing']} -> {g.get('compiled_and_passing')}")
     return problems
@@ -60,9 +75,36 @@ def test_maskbench_sample_ratchet() -> None:
 
 
 @pytest.mark.slow
-def test_maskbench_full_ratchet() -> None:
+def test_maskbench_sample5_ratchet() -> None:
+    """Every 5th MaskBench schema (1,442 of 7,208) against ``expected/maskbench_counts_sample5.json``.
+
+    This used to run all 7,208 schemas; since any-value and recursive schemas compile through the
+    grammar engine, far more schemas compile and get checked, and the full run no longer fits CI's
+    budget on a 2-core machine (about an hour). The full run stays a script-only benchmark:
+    ``python benchmarks/schema_conformance.py maskbench`` (rewrites ``expected/maskbench_counts.json``).
+    """
     _need("maskbench-dev")
-    expected = json.loads((EXPECTED / "maskbench_counts.json").read_text(encoding="utf-8"))
-    got, _reasons = run_maskbench(data_dir(), sample=1, seconds=SECONDS)
+    expected = json.loads((EXPECTED / f"maskbench_counts_sample{SLOW_SAMPLE}.json").read_text(encoding="utf-8"))
+    got, _reasons = run_maskbench(data_dir(), sample=SLOW_SAMPLE, seconds=SECONDS)
     problems = _check_counts(got, expected)
     assert not problems, "\n".join(problems)
+    assert sum(g["invalid_accepted"] for g in got.values()) == 0
+
+
+def test_ratchet_transitions() -> None:
+    assert allowed_change("refused", "pass") and allowed_change("subset", "pass") and allowed_change("refused", "subset")
+    assert not allowed_change("pass", "subset") and not allowed_change("pass", "refused")
+    assert not allowed_change("subset", "refused") and not allowed_change("wrong", "wrong") and not allowed_change(None, "wrong")
+
+
+def test_subset_outcome_needs_an_excluded_form_at_a_format_position() -> None:
+    schema = {"type": "object", "properties": {"mail": {"format": "email"}, "name": {"type": "string"}}}
+    assert subset_reason(schema, {"mail": '"joe bloggs"@example.com'}, None)
+    assert subset_reason(schema, {"mail": "joe@xn--9n2bp8q.com"}, None)
+    assert subset_reason({"format": "hostname"}, "a" * 63 + ".com", "7")
+    # an excluded form somewhere else in the instance is not the format's doing
+    assert subset_reason(schema, {"mail": "joe@example.com", "name": "xn--9n2bp8q"}, None) is None
+    assert subset_reason({"type": "string"}, "xn--9n2bp8q", None) is None
+    assert outside_format_subset("hostname", "www.example.com") is None
+    assert outside_format_subset("hostname", "a--b.com") is None
+    assert outside_format_subset("email", "joe.bloggs@[127.0.0.1]") == "address literal"

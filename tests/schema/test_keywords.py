@@ -6,13 +6,14 @@ accepted, of an invalid one rejected; random texts drawn from the automaton must
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import constrain.schema as cs
-from tests.schema.helpers import check_sound, validator
+from tests.schema.helpers import check_sound, random_texts, validator
 
 CLOSED = {"additionalProperties": False}
 
@@ -36,6 +37,7 @@ CASES: list[tuple[str, dict, list, list]] = [
     ("format-uuid", {"type": "string", "format": "uuid"}, ["123e4567-e89b-12d3-a456-426614174000"], ["123e4567"]),
     ("format-ipv4", {"type": "string", "format": "ipv4"}, ["192.168.0.1"], ["256.1.1.1", "01.1.1.1"]),
     ("format-ipv6", {"type": "string", "format": "ipv6"}, ["::1", "fe80::1:2", "1:2:3:4:5:6:7:8"], ["1:2:3:4:5:6:7:8:9", ":::"]),
+    ("format-email", {"type": "string", "format": "email"}, ["a.b@example.com"], ["no-at-sign"]),
     ("object", {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"], **CLOSED},
      [{"b": "x"}, {"a": 1, "b": "x"}], [{"a": 1}, {"b": "x", "c": 1}, {"a": "1", "b": "x"}]),
     ("additional-schema", {"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
@@ -89,7 +91,11 @@ FORMAT_STRICT = [
     ("date-time", ["2024-01-01t12:00:00z", "2016-12-31T23:59:60Z"], ["2024-01-01 12:00", "2024-01-01T24:00:00Z", "2023-02-29T00:00:00Z"]),
     ("time", ["12:00:00+01:00", "01:29:60+01:30", "00:29:60-23:30"], ["12:00:00", "22:59:60Z", "01:29:60+01:29"]),
     ("duration", ["P1Y2M", "PT1H", "P2W"], ["P", "PT", "P1H"]),
+    ("hostname", ["example.com", "a-b.c", "a--b.com", "1host", "A" * 62 + ".com"],
+     ["-a.com", "a..b", "example.", "host_name", "xn--x.com", "XN--aa---o47jg78q", "a" * 64 + ".com", "é.com"]),
     ("uri", ["https://a.b/c?d#e", "urn:x:y"], ["//a.b", "a b:c"]),
+    ("email", ["a.b@example.com", "x+y@a.io", "te~st@example.com", "te.s.t@a-b.example"],
+     ["a@", "@b.c", "a b@c.d", ".a@b.c", "a.@b.c", "a..b@c.d", "a@b_c.d", "a@-b.c", "a@b.c.", "a@b@c.d", "é@b.c"]),
 ]
 
 
@@ -100,6 +106,65 @@ def test_format_languages(fmt: str, good: list, bad: list) -> None:
         assert c.accepts(c.dumps(g)), g
     for b in bad:
         assert not c.accepts(c.dumps(b)), b
+
+
+_LDH_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def rfc1123_hostname(s: str) -> bool:
+    """Independent oracle: ASCII LDH labels of 1-63 characters, at most 253 characters in all."""
+    return s.isascii() and len(s) <= 253 and all(_LDH_LABEL.fullmatch(label) for label in s.split("."))
+
+
+def in_hostname_subset(s: str) -> bool:
+    """The documented subset: no ``--`` in the third and fourth positions (no IDNA A-labels)."""
+    return rfc1123_hostname(s) and all(label[2:4] != "--" for label in s.split("."))
+
+
+def rfc5321_dot_atom_email(s: str) -> bool:
+    """Independent oracle: RFC 5321 ``Mailbox`` with a dot-string local part and an RFC 1123 domain."""
+    local, at, domain = s.rpartition("@")
+    return bool(at) and _DOT_ATOM.fullmatch(local) is not None and rfc1123_hostname(domain)
+
+
+@pytest.mark.parametrize("fmt,oracle", [("hostname", in_hostname_subset), ("email", rfc5321_dot_atom_email)])
+def test_subset_formats_accept_only_valid_strings(fmt: str, oracle: object) -> None:
+    c = cs.json_schema({"type": "string", "format": fmt})
+    texts = random_texts(c, 150, seed=3)
+    assert len(texts) > 100
+    for t in texts:
+        value = json.loads(t)
+        assert oracle(value), f"accepted {value!r}"
+        host = value.rpartition("@")[2]
+        assert in_hostname_subset(host), f"outside the documented subset: {value!r}"
+
+
+@pytest.mark.parametrize("fmt,value", [
+    ("hostname", "xn--9n2bp8q.xn--9t4b11yi5a"),
+    ("hostname", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk.com"),
+    ("email", '"joe bloggs"@example.com'),
+    ("email", "joe.bloggs@[127.0.0.1]"),
+    ("email", "joe@xn--9n2bp8q.com"),
+])
+def test_valid_values_outside_the_documented_subset_are_rejected(fmt: str, value: str) -> None:
+    """Valid (JSON-Schema-Test-Suite) values the documented subsets leave out: rejected, never refused."""
+    c = cs.json_schema({"type": "string", "format": fmt})
+    assert not c.accepts(c.dumps(value))
+
+
+def test_subset_formats_inside_objects_are_sound() -> None:
+    schema = {"type": "object", "properties": {"mail": {"type": "string", "format": "email"},
+                                               "host": {"type": "string", "format": "hostname"}},
+              "required": ["mail", "host"], **CLOSED}
+    c = cs.json_schema(schema)
+    assert c.accepts(c.dumps({"mail": "a@b.io", "host": "db-1.internal"}))
+    assert not c.accepts(c.dumps({"mail": "a@b", "host": "db_1"}))
+    texts = random_texts(c, 40, seed=5)
+    assert texts
+    for t in texts:
+        value = json.loads(t)
+        assert rfc5321_dot_atom_email(value["mail"]) and in_hostname_subset(value["host"]), t
 
 
 def test_format_as_annotation() -> None:
