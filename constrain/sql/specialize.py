@@ -13,6 +13,8 @@ Enforced exactly
   * a function call names a scalar or aggregate function the connection has, with an argument count it
     declares (variadic functions take one or more arguments); window-only functions are left out;
   * ``COLLATE`` names a collation the connection has;
+  * an alias is written with ``AS`` (``FROM city AS c``, ``count(*) AS n``): an implicit alias would let any
+    word follow a table or an expression, and a model uses that to glue text onto a keyword (``WHEREx``);
   * read-only: one ``SELECT`` statement (with compound operators, joins, subqueries, ``CASE``...), no
     ``WITH`` (its table names are defined by the query itself), no ``INSERT``/``UPDATE``/``DELETE``.
 
@@ -49,7 +51,7 @@ optimize rtreecheck rtreedepth rtreenode changes total_changes last_insert_rowid
 sqlite_log sqlite_compileoption_get sqlite_compileoption_used sqlite_source_id sqlite_version like glob match
 regexp""".split())
 
-_WORD_END = "(?![A-Za-z0-9_])"
+_WORD_END = "(?![A-Za-z0-9_\\x80-\\U0010ffff])"
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -77,14 +79,14 @@ def identifier_excluding(words: set[str] | frozenset[str]) -> str:
             return body
         return body if "" in node else body + "?"
 
-    return f"(?i:{alternatives(trie, True)}){_WORD_END}"
+    return f"(?ai:{alternatives(trie, True)}){_WORD_END}"
 
 
 def _name_regex(name: str) -> str:
     """One SQL name: bare (any letter case) when it is a plain non-reserved word; always also quoted."""
     quoted = re.escape('"' + name.replace('"', '""') + '"')
     if _BARE.match(name) and name.lower() not in RESERVED:
-        return f"(?:(?i:{re.escape(name)}){_WORD_END}|{quoted})"
+        return f"(?:(?ai:{re.escape(name)}){_WORD_END}|{quoted})"
     return quoted
 
 
@@ -94,9 +96,9 @@ def _terminal(name: str, words: list[str]) -> str:
     quoted = [re.escape('"' + w.replace('"', '""') + '"') for w in words]
     parts = []
     if bare:
-        parts.append(f"(?i:{'|'.join(re.escape(w) for w in sorted(set(bare), key=str.lower))})")
+        parts.append(f"(?ai:{'|'.join(re.escape(w) for w in sorted(set(bare), key=str.lower))})")
     parts += sorted(set(quoted))
-    return f"{name}: /(?:{'|'.join(parts)})(?![A-Za-z0-9_])/"
+    return f"{name}: /(?:{'|'.join(parts)}){_WORD_END}/"
 
 
 def _replace_rule(text: str, name: str, body: str) -> str:
@@ -144,15 +146,15 @@ def _scoped_selects(text: str, schema: Schema, tables: list[str], table_terms: l
             out.append(copied.rstrip("\n"))
         out.append(f"result_column{suffix}: \"*\"\n"
                    f"             | (table_name | QUALIFIER) \".\" \"*\"\n"
-                   f"             | expr{suffix} (AS? alias)?")
+                   f"             | expr{suffix} (AS alias)?")
         cores.append(f"SELECT (DISTINCT | ALL)? result_column{suffix} (\",\" result_column{suffix})* "
-                     f"FROM {table_terms[i]} (AS? alias)? (WHERE expr{suffix})? "
+                     f"FROM {table_terms[i]} (AS alias)? (WHERE expr{suffix})? "
                      f"(GROUP BY expr_list{suffix} (HAVING expr{suffix})?)?")
     core = ("select_core: " + "\n           | ".join(cores) +
             "\n           | SELECT (DISTINCT | ALL)? result_column (\",\" result_column)* (FROM many_sources)? where_clause? group_by?"
             "\n           | VALUES row (\",\" row)*\n"
             "many_sources: join_source join_op table_or_subquery join_constraint?\n"
-            "            | \"(\" select_stmt \")\" (AS? alias)?\n"
+            "            | \"(\" select_stmt \")\" (AS alias)?\n"
             "            | \"(\" join_source \")\"")
     text = _replace_rule(text, "select_core", core)
     return text + "\n// ---------------------------------------------------------------- one-table scopes\n" + "\n".join(out) + "\n"
@@ -210,12 +212,12 @@ def specialised_grammar(
         "qualified_name": "qualified_name: table_name",
         "column_list": "column_list: \"(\" ANY_COLUMN (\",\" ANY_COLUMN)* \")\"",
         "assignment": "assignment: (ANY_COLUMN | column_list) \"=\" expr",
-        "table_or_subquery": "table_or_subquery: table_name (AS? alias)?\n"
-                             "                 | \"(\" select_stmt \")\" (AS? alias)?\n"
+        "table_or_subquery": "table_or_subquery: table_name (AS alias)?\n"
+                             "                 | \"(\" select_stmt \")\" (AS alias)?\n"
                              "                 | \"(\" join_source \")\"",
         "result_column": "result_column: \"*\"\n"
                          "             | (table_name | QUALIFIER) \".\" \"*\"\n"
-                         "             | expr (AS? alias)?",
+                         "             | expr (AS alias)?",
         "in_target": "in_target: \"(\" (select_stmt | expr_list)? \")\"\n         | table_name",
         "column_ref": "column_ref: ANY_COLUMN\n          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
             f"          | {table_terms[i]} \".\" {column_term[t]}\n" for i, t in enumerate(tables) if schema.tables[t]),

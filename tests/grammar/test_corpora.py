@@ -109,7 +109,7 @@ def test_sql_words_stay_whole_like_sqlite():
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (a, b, fromt)")
     for text in ["SELECT a FROM t", "SELECTa FROM t", "SELECT a FROMt", "SELECT 1abc", "SELECT --1", "SELECT - -1",
-                 "SELECT 2 /*3*/", "SELECT 2/3", "SELECT a fromt FROM t", "SELECT 1e5", "SELECT 1e", "SELECT 1 --x\n+ 2"]:
+                 "SELECT 2 /*3*/", "SELECT 2/3", "SELECT a fromt FROM t", "SELECT 1e5", "SELECT 1e", "SELECT 1 --x\n+ 2", "SELECT 1 LıMIT 1", "SELECT 1 lImIt 1"]:
         try:
             db.execute(f"EXPLAIN {text}")
             valid = True
