@@ -50,13 +50,7 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-             "VECLIB_MAXIMUM_THREADS", "RAYON_NUM_THREADS", "XGRAMMAR_MAX_THREADS", "TORCH_NUM_THREADS"):
-    os.environ[_var] = "1"
-os.environ["TOKENIZERS_PARALLELISM"] = "false"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+import one_thread_env  # noqa: E402,F401  (before numpy and the engines)
 
 import argparse  # noqa: E402
 import gc  # noqa: E402

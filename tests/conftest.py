@@ -79,3 +79,13 @@ def tiny() -> tuple[Any, Any]:
 
     tok = _tokenizers.gpt2()
     return tiny_llama(tok, seed=0), tok
+
+
+@pytest.fixture(scope="session")
+def tiny_folder(tiny: tuple[Any, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``tiny`` model and its tokenizer saved to a folder, for code that loads models by path."""
+    model, tok = tiny
+    folder = tmp_path_factory.mktemp("tiny-model")
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder

@@ -25,11 +25,11 @@ descend into a sub-value.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from ..constraints import GrammarConstraint, RegularConstraint
 from ..errors import LimitExceeded, SchemaError, UnsupportedSchema
-from ..regex.dfa import DEAD, LazyDFA
+from ..regex.dfa import LazyDFA
 from ..regex.ir import Node
 from .compiler import Compiler, dumps as _dumps
 from .context import Context
@@ -39,7 +39,29 @@ from .regular import NOTHING, build_nfa, has_rule_ref
 from .rules import to_grammar
 
 
-class JsonSchemaConstraint(RegularConstraint):
+class _JsonText:
+    """``dumps``/``parse`` shared by the regular and the grammar-backed schema constraints."""
+
+    model: type | None
+    _ranks: dict[str, int]
+    accepts: Callable[[str | bytes], bool]  # the constraint class's own
+
+    def dumps(self, value: Any) -> str:
+        """``value`` as canonical JSON text (compact, keys in the schema's order) that this constraint accepts when valid."""
+        if hasattr(value, "model_dump") and self.model is not None:
+            value = value.model_dump(mode="json")
+        return _dumps(value, self._ranks)
+
+    def parse(self, text: str | bytes) -> Any:
+        """Parse ``text`` (refusing text outside the language); a model instance when built from a model."""
+        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        if not self.accepts(raw):
+            raise ValueError("text is not in the constraint's language")
+        value = json.loads(raw)
+        return validate(self.model, value) if self.model is not None else value
+
+
+class JsonSchemaConstraint(_JsonText, RegularConstraint):
     """JSON texts valid under a schema, in the constraint's canonical key order and whitespace."""
 
     def __init__(self, node: Node, schema: Any, options: Options, ranks: dict[str, int], dropped: list[tuple[str, str]], model: type | None = None) -> None:
@@ -61,23 +83,9 @@ class JsonSchemaConstraint(RegularConstraint):
         self._caches = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    def dumps(self, value: Any) -> str:
-        """``value`` as canonical JSON text (compact, keys in the schema's order) that this constraint accepts when valid."""
-        if hasattr(value, "model_dump") and self.model is not None:
-            value = value.model_dump(mode="json")
-        return _dumps(value, self._ranks)
-
-    def parse(self, text: str | bytes) -> Any:
-        """Parse ``text`` (refusing text outside the language); a model instance when built from a model."""
-        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        state = self.dfa.run(self.dfa.start, raw)
-        if state == DEAD or not self.dfa.is_accepting(state):
-            raise ValueError("text is not in the constraint's language")
-        value = json.loads(raw)
-        return validate(self.model, value) if self.model is not None else value
 
 
-class JsonSchemaGrammarConstraint(GrammarConstraint):
+class JsonSchemaGrammarConstraint(_JsonText, GrammarConstraint):
     """JSON texts valid under a schema that needs a grammar (any-value parts or recursion).
 
     Same extra API as :class:`JsonSchemaConstraint`: ``schema``, ``options``, ``dropped``, ``model``,
@@ -98,19 +106,7 @@ class JsonSchemaGrammarConstraint(GrammarConstraint):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
 
-    def dumps(self, value: Any) -> str:
-        """``value`` as canonical JSON text (compact, keys in the schema's order) that this constraint accepts when valid."""
-        if hasattr(value, "model_dump") and self.model is not None:
-            value = value.model_dump(mode="json")
-        return _dumps(value, self._ranks)
 
-    def parse(self, text: str | bytes) -> Any:
-        """Parse ``text`` (refusing text outside the language); a model instance when built from a model."""
-        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        if not self.accepts(raw):
-            raise ValueError("text is not in the constraint's language")
-        value = json.loads(raw)
-        return validate(self.model, value) if self.model is not None else value
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

@@ -104,15 +104,6 @@ CHECKS: dict[str, Callable[[Any, str], None]] = {
 }
 
 
-@pytest.fixture(scope="session")
-def tiny_folder(tiny: tuple[Any, Any], tmp_path_factory: Any) -> Path:
-    model, tok = tiny
-    folder = tmp_path_factory.mktemp("tiny-model")
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
 def test_every_example_is_covered_and_documented() -> None:
     scripts = sorted(p.name for p in EXAMPLES.glob("*.py"))
     missing = [s for s in scripts if s not in CHECKS]

@@ -16,15 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def tiny_folder(tiny: tuple[Any, Any], tmp_path_factory: Any) -> Path:
-    model, tok = tiny
-    folder = tmp_path_factory.mktemp("tiny-model-sql")
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def db_file(tmp_path_factory: Any) -> Path:
     path = tmp_path_factory.mktemp("db") / "shop.sqlite"
     conn = sqlite3.connect(path)

@@ -117,15 +117,6 @@ def test_existing_subcommands_still_parse() -> None:
     assert parser.parse_args(["serve", "--port", "0"]).command == "serve"
 
 
-@pytest.fixture(scope="module")
-def tiny_folder(tiny: tuple[Any, Any], tmp_path_factory: Any) -> Path:
-    model, tok = tiny
-    folder = tmp_path_factory.mktemp("tiny-model")
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
 def test_regex_subcommand_with_the_tiny_model(tiny_folder: Path, capsys: Any) -> None:
     argv = ["regex", "three digits", "-p", "123", "-p", "007", "-x", "12a", "--model", str(tiny_folder), "-n", "2", "--max-new-tokens", "6", "-v"]
     code, out, err = _run(argv, capsys)
