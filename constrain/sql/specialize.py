@@ -6,13 +6,16 @@ Enforced exactly
   * a table in ``FROM``/``JOIN``/``IN`` is one of the database's tables or views (any letter case, quoted or
     not);
   * ``T.column`` with ``T`` a table name: ``column`` is a column of ``T``; ``T.*`` likewise;
-  * an unqualified column is a column of some table of the database and, in a ``SELECT`` whose ``FROM`` is
-    one table (the common case), a column of that table: the select core is written once per table, with
-    its own copy of the expression rules (a subquery opens its own scope, so an unqualified column of an
-    enclosing query is not accepted inside it; qualify it);
+  * in a ``SELECT`` whose ``FROM`` is one table (the common case), an unqualified column is a column of that
+    table: the select core is written once per table, with its own copy of the expression rules (a subquery
+    opens its own scope, so an unqualified column of an enclosing query is not accepted inside it; qualify
+    it). A ``SELECT`` that joins several sources, reads a subquery or has no ``FROM`` must qualify its
+    columns (``c.name``, ``city.name``), so a column is never taken from a table the query does not read
+    (unqualified column lists over joins are a documented gap in exchange);
   * a function call names a scalar or aggregate function the connection has, with an argument count it
     declares (variadic functions take one or more arguments); window-only functions are left out;
   * ``COLLATE`` names a collation the connection has;
+  * ``x IN table`` names a table with exactly one column (SQLite refuses the others);
   * an alias is written with ``AS`` (``FROM city AS c``, ``count(*) AS n``): an implicit alias would let any
     word follow a table or an expression, and a model uses that to glue text onto a keyword (``WHEREx``);
   * read-only: one ``SELECT`` statement (with compound operators, joins, subqueries, ``CASE``...), no
@@ -22,8 +25,8 @@ Not enforced (context-sensitive, beyond a context-free grammar)
   * that a qualifier which is not a table name (an alias such as ``c1.name``) is defined in the query's
     ``FROM``, and which columns it has: after such a qualifier any identifier is accepted, since the alias
     may name a subquery whose columns the query defines (``t.total`` for ``(SELECT COUNT(*) AS total ...) t``);
-  * that an unqualified column belongs to a table in scope when ``FROM`` joins several sources or reads a
-    subquery, or in ``ORDER BY`` (any column of the database is accepted there), or is unambiguous;
+  * in ``ORDER BY`` and ``LIMIT``, which table an unqualified column comes from (any column of the database is
+    accepted there), and that an unqualified column is unambiguous;
   * result aliases in ``ORDER BY`` (only column names are accepted there).
 
 As in SQLite, a double-quoted word that is not a column is read as a string, so ``"arizona"`` is a literal.
@@ -122,42 +125,52 @@ def _rule_text(text: str, name: str) -> str:
 
 
 def _scoped_selects(text: str, schema: Schema, tables: list[str], table_terms: list[str], column_term: dict[str, str]) -> str:
-    """Per-table select cores: a ``SELECT`` reading one table sees only that table's unqualified columns.
+    """Select cores with column scopes: a ``SELECT`` reading one table sees only that table's unqualified
+    columns, and one that joins several sources (or reads a subquery, or has no ``FROM``) qualifies every
+    column (``c.name``, ``city.name``).
 
-    The expression rules are copied per table (renamed with a ``_t<i>`` suffix), with a ``column_ref`` whose
-    bare names are that table's columns; the generic select core stays for joins, subqueries in ``FROM``
-    and ``SELECT`` without ``FROM``.
+    The expression rules are copied per scope (renamed with a ``_t<i>`` or ``_q`` suffix), each with its own
+    ``column_ref``.
     """
     renames = re.compile(r"\b(" + "|".join(_EXPRESSION_RULES) + r")\b")
     blocks = [_rule_text(text, r) for r in _EXPRESSION_RULES]
-    out = []
-    cores = []
-    for i, table in enumerate(tables):
-        if not schema.tables[table]:
-            continue
-        suffix = f"_t{i}"
+    qualified = (f"          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
+        f"          | {table_terms[j]} \".\" {column_term[t]}\n" for j, t in enumerate(tables) if schema.tables[t]))
+    out: list[str] = []
+
+    def scope(suffix: str, bare: str | None) -> None:
         for block in blocks:
             copied = renames.sub(lambda m: m.group(1) + suffix, block)
             if block.lstrip("?").startswith("column_ref:"):
-                copied = (f"column_ref{suffix}: {column_term[table]}\n"
-                          f"          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
-                              f"          | {table_terms[j]} \".\" {column_term[t]}\n"
-                              for j, t in enumerate(tables) if schema.tables[t]))
+                first = f"column_ref{suffix}: {bare}\n" if bare else f"column_ref{suffix}: " + qualified.lstrip(" |")
+                copied = first + (qualified if bare else "")
             out.append(copied.rstrip("\n"))
         out.append(f"result_column{suffix}: \"*\"\n"
                    f"             | (table_name | QUALIFIER) \".\" \"*\"\n"
                    f"             | expr{suffix} (AS alias)?")
-        cores.append(f"SELECT (DISTINCT | ALL)? result_column{suffix} (\",\" result_column{suffix})* "
-                     f"FROM {table_terms[i]} (AS alias)? (WHERE expr{suffix})? "
-                     f"(GROUP BY expr_list{suffix} (HAVING expr{suffix})?)?")
+
+    cores = []
+    for i, table in enumerate(tables):
+        if not schema.tables[table]:
+            continue
+        scope(f"_t{i}", column_term[table])
+        cores.append(f"SELECT (DISTINCT | ALL)? result_column_t{i} (\",\" result_column_t{i})* "
+                     f"FROM {table_terms[i]} (AS alias)? (WHERE expr_t{i})? "
+                     f"(GROUP BY expr_list_t{i} (HAVING expr_t{i})?)?")
+    scope("_q", None)
     core = ("select_core: " + "\n           | ".join(cores) +
-            "\n           | SELECT (DISTINCT | ALL)? result_column (\",\" result_column)* (FROM many_sources)? where_clause? group_by?"
+            "\n           | SELECT (DISTINCT | ALL)? result_column_q (\",\" result_column_q)* (FROM many_sources)? "
+            "(WHERE expr_q)? (GROUP BY expr_list_q (HAVING expr_q)?)?"
             "\n           | VALUES row (\",\" row)*\n"
-            "many_sources: join_source join_op table_or_subquery join_constraint?\n"
+            "many_sources: join_source_q join_op table_or_subquery join_constraint_q?\n"
             "            | \"(\" select_stmt \")\" (AS alias)?\n"
-            "            | \"(\" join_source \")\"")
+            "            | \"(\" join_source_q \")\"\n"
+            "join_source_q: table_or_subquery\n"
+            "             | join_source_q join_op table_or_subquery join_constraint_q?\n"
+            "join_constraint_q: ON expr_q\n"
+            "                 | USING column_list")
     text = _replace_rule(text, "select_core", core)
-    return text + "\n// ---------------------------------------------------------------- one-table scopes\n" + "\n".join(out) + "\n"
+    return text + "\n// ---------------------------------------------------------------- column scopes\n" + "\n".join(out) + "\n"
 
 
 def _functions(schema: Schema, signatures: dict[str, set[int]]) -> tuple[list[str], list[str]]:
@@ -218,7 +231,8 @@ def specialised_grammar(
         "result_column": "result_column: \"*\"\n"
                          "             | (table_name | QUALIFIER) \".\" \"*\"\n"
                          "             | expr (AS alias)?",
-        "in_target": "in_target: \"(\" (select_stmt | expr_list)? \")\"\n         | table_name",
+        "in_target": "in_target: \"(\" (select_stmt | expr_list)? \")\"" + "".join(
+            f"\n         | {table_terms[i]}" for i, t in enumerate(tables) if len(schema.tables[t]) == 1),
         "column_ref": "column_ref: ANY_COLUMN\n          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
             f"          | {table_terms[i]} \".\" {column_term[t]}\n" for i, t in enumerate(tables) if schema.tables[t]),
         "ordering_term": "ordering_term: expr (COLLATE COLLATION)? (ASC | DESC)? (NULLS (FIRST | LAST))?",

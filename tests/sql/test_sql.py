@@ -47,7 +47,8 @@ def test_one_table_select_sees_only_its_columns(shop, shop_sql):
     for text in ["SELECT total FROM customer", "SELECT name FROM \"order\"", "SELECT name FROM customer WHERE total > 1"]:
         assert "no such column" in sqlite_error(shop, text)
         assert not shop_sql.accepts(text), text
-    assert shop_sql.accepts('SELECT name, total FROM customer JOIN "order" ON customer.id = customer_id')
+    assert shop_sql.accepts('SELECT customer.name, o.total FROM customer JOIN "order" AS o ON customer.id = o.customer_id')
+    assert not shop_sql.accepts('SELECT name, total FROM customer JOIN "order" ON customer.id = customer_id')
 
 
 CASES = [
@@ -56,6 +57,7 @@ CASES = [
     "select NAME from CUSTOMER where CITY = 'London'",
     'SELECT "placed at" FROM "order" ORDER BY total DESC LIMIT 1',
     'SELECT c.name, SUM(o.total) FROM customer AS c JOIN "order" AS o ON o.customer_id = c.id GROUP BY c.name',
+    "SELECT x.n FROM (SELECT count(*) AS n FROM customer) AS x",
     "SELECT count(*), avg(total), max(total) FROM \"order\"",
     "SELECT name FROM customer WHERE id IN (SELECT customer_id FROM \"order\" WHERE total > 5)",
     "SELECT upper(name), length(city), substr(name, 1, 2), round(1.5) FROM customer",
@@ -183,10 +185,12 @@ def test_spider_dev_schemas_sample():
 
 @pytest.mark.slow
 def test_spider_dev_schemas_all_compile_and_accept_gold():
+    """All 20 schemas compile; the gold queries the grammar refuses are joins that leave some columns
+    unqualified (6 of 300 when this was written), the documented price of column scopes."""
     rows = spider_rows()
     files = sorted({r["schema_file"] for r in rows})
     accepted, total = spider_gold_accepted(rows, files)
-    assert total == len(rows) and accepted >= total * 0.99
+    assert total == len(rows) and accepted >= total * 0.97
 
 
 def test_random_walks_never_have_syntax_or_name_errors(shop, shop_sql, gpt2_tok):
