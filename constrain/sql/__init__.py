@@ -56,12 +56,18 @@ def _function_signatures(conn: sqlite3.Connection) -> dict[str, set[int]]:
 
 
 def from_schema(
-    schema: Schema, *, read_only: bool = True, comments: bool = False, functions: dict[str, set[int]] | None = None
+    schema: Schema,
+    *,
+    read_only: bool = True,
+    comments: bool = False,
+    scoped: bool = True,
+    functions: dict[str, set[int]] | None = None,
 ) -> SQLConstraint:
     """A constraint from a :class:`Schema` (for example from ``schema_from_sql(create_statements)``).
 
     ``functions`` maps function names to argument counts; by default those of a fresh SQLite connection.
-    ``comments=True`` also allows SQL comments.
+    ``comments=True`` also allows SQL comments. ``scoped=False`` drops the column scopes (any column of the
+    database unqualified anywhere; joins need not qualify).
     """
     if functions is None:
         conn = sqlite3.connect(":memory:")
@@ -69,24 +75,30 @@ def from_schema(
             functions = _function_signatures(conn)
         finally:
             conn.close()
-    return SQLConstraint(schema, specialised_grammar(schema, functions, read_only, comments), read_only)
+    return SQLConstraint(schema, specialised_grammar(schema, functions, read_only, comments, scoped), read_only)
 
 
 def from_sqlite(
-    db: str | os.PathLike[str] | sqlite3.Connection, *, read_only: bool = True, comments: bool = False
+    db: str | os.PathLike[str] | sqlite3.Connection,
+    *,
+    read_only: bool = True,
+    comments: bool = False,
+    scoped: bool = True,
 ) -> SQLConstraint:
     """A constraint to SQL statements over the tables and columns of a SQLite database (a path or a connection).
 
     Read-only by default: one ``SELECT`` statement. A path is opened read-only (``mode=ro``). SQL comments
-    are left out unless ``comments=True``.
+    are left out unless ``comments=True``; ``scoped`` as in :func:`from_schema`.
     """
     if isinstance(db, sqlite3.Connection):
-        return from_schema(read_schema(db), read_only=read_only, comments=comments, functions=_function_signatures(db))
+        return from_schema(read_schema(db), read_only=read_only, comments=comments, scoped=scoped,
+                           functions=_function_signatures(db))
     if not os.path.exists(db):
         raise FileNotFoundError(f"no SQLite database at {os.fspath(db)!r}")
     conn = connect_read_only(db)
     try:
-        return from_schema(read_schema(conn), read_only=read_only, comments=comments, functions=_function_signatures(conn))
+        return from_schema(read_schema(conn), read_only=read_only, comments=comments, scoped=scoped,
+                           functions=_function_signatures(conn))
     finally:
         conn.close()
 
