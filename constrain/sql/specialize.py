@@ -16,6 +16,8 @@ Enforced exactly
     declares (variadic functions take one or more arguments); window-only functions are left out;
   * ``COLLATE`` names a collation the connection has;
   * ``x IN table`` names a table with exactly one column (SQLite refuses the others);
+  * an alias qualifier is not a table or column name of the database (``state_name.x`` is refused: a model
+    that reaches for a column it cannot use would otherwise turn it into an undefined alias);
   * an alias is written with ``AS`` (``FROM city AS c``, ``count(*) AS n``): an implicit alias would let any
     word follow a table or an expression, and a model uses that to glue text onto a keyword (``WHEREx``);
   * read-only: one ``SELECT`` statement (with compound operators, joins, subqueries, ``CASE``...), no
@@ -253,7 +255,8 @@ def specialised_grammar(
     extra += [_terminal(column_term[t], list(cols)) for t, cols in schema.tables.items() if cols]
     extra.append(_terminal("ANY_COLUMN", sorted(schema.columns)))
     extra.append(_terminal("COLLATION", sorted(schema.collations)))
-    extra.append(f"QUALIFIER: /{identifier_excluding(RESERVED | {t.lower() for t in tables})}/")
+    names = {t.lower() for t in tables} | {col.lower() for col in schema.columns}
+    extra.append(f"QUALIFIER: /{identifier_excluding(RESERVED | names)}/")
     extra.append('DQ_STRING: /"(?:[^"]|"")*"/')
     extra.append(f"DERIVED_COLUMN: /{identifier_excluding(RESERVED)}/")
     extra += function_terms
