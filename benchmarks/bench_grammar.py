@@ -71,9 +71,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_regex import (fmt, hwm_mb, limit_torch_threads, load_tokenizer, maxrss_mb,  # noqa: E402
-                         pin_cpu, reset_peak_rss, rss_now_mb, stats_us, table)
-from peers import (Engine, EngineMatcher, EngineUnavailable, load_engine,  # noqa: E402
-                   words_to_bool)
+                         pin_cpu, reset_peak_rss, rss_now_mb, stats_us, table, walk_input, WalkLog)
+from peers import Engine, EngineMatcher, EngineUnavailable, load_engine  # noqa: E402
 
 TARGET_TTFM_MS = 20.0
 TARGET_MEAN_US = 100.0
@@ -482,12 +481,7 @@ def run_case(engine: GrammarAdapter, case: Case, ttfm_reps: int, keep_steps: boo
                 break  # slow engines: one sample is enough
     finally:
         gc.enable()
-    mask_s: list[float] = []
-    cold: list[bool] = []
-    advance_s: list[float] = []
-    string_of_step: list[int] = []
-    steps: list[np.ndarray] = []
-    where: list[tuple[int, int]] = []
+    log = WalkLog()
     eos = getattr(engine, "eos_id", None)
     walk_start = time.perf_counter()
     walked = 0
@@ -496,48 +490,11 @@ def run_case(engine: GrammarAdapter, case: Case, ttfm_reps: int, keep_steps: boo
             break
         walked += 1
         m = first if s_index == 0 else engine.matcher(compiled)
-        probe = getattr(m, "state_is_cached", None)
-        fill = m.fill
-        gc.collect()
-        gc.disable()
-        try:
-            for pos in range(len(ids) + 1):
-                was_cold = probe is not None and not probe()
-                t0 = perf()
-                try:
-                    words = fill()
-                except Exception as exc:  # e.g. our LimitExceeded: recorded, the next input goes on
-                    failures.append(f"{text[:80]!r}: mask {pos} raised {type(exc).__name__}: {exc}")
-                    break
-                t1 = perf()
-                mask_s.append((t1 - t0) / 1e9)
-                cold.append(was_cold)
-                string_of_step.append(s_index)
-                allowed = words_to_bool(words, size)
-                if keep_steps:
-                    steps.append(np.packbits(allowed))
-                    where.append((s_index, pos))
-                if pos == len(ids):
-                    if eos is not None and not allowed[eos]:
-                        failures.append(f"{text[:80]!r}: end-of-sequence not allowed after the whole input")
-                    break
-                tid = ids[pos]
-                if not allowed[tid]:
-                    failures.append(f"{text[:80]!r}: token {pos} (id {tid}) not allowed by the mask")
-                    break
-                t2 = perf()
-                try:
-                    m.advance(tid)
-                except Exception as exc:
-                    failures.append(f"{text[:80]!r}: token {pos} (id {tid}) rejected by advance: {exc}")
-                    break
-                advance_s.append((perf() - t2) / 1e9)
-        finally:
-            gc.enable()
+        walk_input(log, m, text, ids, s_index, size, eos, keep_steps)
     walk_s = time.perf_counter() - walk_start
     info = engine.describe_compiled(compiled) if compiled is not None else {}
-    return GrammarRun(ttfm, comp_s, first_s, mask_s, cold, advance_s, string_of_step, steps, where,
-                      failures, info, compiled, walk_s, walked)
+    return GrammarRun(ttfm, comp_s, first_s, log.mask_s, log.cold, log.advance_s, log.string_of_step, log.steps,
+                      log.where, failures + log.failures, info, compiled, walk_s, walked)
 
 
 def run_trials(engine: GrammarAdapter, case: Case, trials: int, ttfm_reps: int, max_walk_s: float) -> GrammarRun:

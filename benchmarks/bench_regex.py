@@ -226,6 +226,65 @@ def limit_torch_threads() -> None:
             pass
 
 
+@dataclass
+class WalkLog:
+    """Per-step records of walking inputs token by token through an engine's matchers."""
+
+    mask_s: list[float] = field(default_factory=list)
+    cold: list[bool] = field(default_factory=list)
+    advance_s: list[float] = field(default_factory=list)
+    string_of_step: list[int] = field(default_factory=list)
+    steps: list[np.ndarray] = field(default_factory=list)
+    where: list[tuple[int, int]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def walk_input(log: WalkLog, m: Any, text: str, ids: list[int], s_index: int, size: int, eos: int | None,
+               keep_steps: bool) -> None:
+    """Walk one tokenized input: time every mask (and whether it was a memo miss) and every advance; each
+    token must be allowed and end-of-sequence must be allowed at the end, else a failure is logged."""
+    perf = time.perf_counter_ns
+    probe = getattr(m, "state_is_cached", None)
+    fill = m.fill
+    label = repr(text[:80])
+    gc.collect()
+    gc.disable()
+    try:
+        for pos in range(len(ids) + 1):
+            was_cold = probe is not None and not probe()
+            t0 = perf()
+            try:
+                words = fill()
+            except Exception as exc:  # e.g. our LimitExceeded: recorded, the next input goes on
+                log.failures.append(f"{label}: mask {pos} raised {type(exc).__name__}: {exc}")
+                break
+            t1 = perf()
+            log.mask_s.append((t1 - t0) / 1e9)
+            log.cold.append(was_cold)
+            log.string_of_step.append(s_index)
+            allowed = words_to_bool(words, size)
+            if keep_steps:
+                log.steps.append(np.packbits(allowed))
+                log.where.append((s_index, pos))
+            if pos == len(ids):
+                if eos is not None and not allowed[eos]:
+                    log.failures.append(f"{label}: end-of-sequence not allowed after the whole input")
+                break
+            tid = ids[pos]
+            if not allowed[tid]:
+                log.failures.append(f"{label}: token {pos} (id {tid}) not allowed by the mask")
+                break
+            t2 = perf()
+            try:
+                m.advance(tid)
+            except Exception as exc:
+                log.failures.append(f"{label}: token {pos} (id {tid}) rejected by advance: {exc}")
+                break
+            log.advance_s.append((perf() - t2) / 1e9)
+    finally:
+        gc.enable()
+
+
 def run_regex(engine: Engine, case: Case, ttfm_reps: int, keep_steps: bool) -> RegexRun:
     """Time to first mask (``ttfm_reps`` fresh constraints; the last one is walked), then the walk."""
     failures: list[str] = []
@@ -246,50 +305,13 @@ def run_regex(engine: Engine, case: Case, ttfm_reps: int, keep_steps: bool) -> R
                 break  # slow engines: one sample is enough
     finally:
         gc.enable()
-    mask_s: list[float] = []
-    cold: list[bool] = []
-    advance_s: list[float] = []
-    steps: list[np.ndarray] = []
-    where: list[tuple[int, int]] = []
-    perf = time.perf_counter_ns
+    log = WalkLog()
+    eos = getattr(engine, "eos_id", None)
     for s_index, (text, ids) in enumerate(zip(case.strings, case.tokens)):
         m = first if s_index == 0 else engine.matcher(compiled)
-        probe = getattr(m, "state_is_cached", None)
-        fill = m.fill
-        gc.collect()
-        gc.disable()
-        try:
-            for pos in range(len(ids) + 1):
-                was_cold = probe is not None and not probe()
-                t0 = perf()
-                words = fill()
-                t1 = perf()
-                mask_s.append((t1 - t0) / 1e9)
-                cold.append(was_cold)
-                allowed = words_to_bool(words, size)
-                if keep_steps:
-                    steps.append(np.packbits(allowed))
-                    where.append((s_index, pos))
-                if pos == len(ids):
-                    eos = getattr(engine, "eos_id", None)
-                    if eos is not None and not allowed[eos]:
-                        failures.append(f"{text!r}: end-of-sequence not allowed after the whole string")
-                    break
-                tid = ids[pos]
-                if not allowed[tid]:
-                    failures.append(f"{text!r}: token {pos} (id {tid}) not allowed by the mask")
-                    break
-                t2 = perf()
-                try:
-                    m.advance(tid)
-                except Exception as exc:
-                    failures.append(f"{text!r}: token {pos} (id {tid}) rejected by advance: {exc}")
-                    break
-                advance_s.append((perf() - t2) / 1e9)
-        finally:
-            gc.enable()
+        walk_input(log, m, text, ids, s_index, size, eos, keep_steps)
     info = engine.describe_compiled(compiled) if compiled is not None else {}
-    return RegexRun(ttfm, mask_s, cold, advance_s, steps, where, failures, info, compiled)
+    return RegexRun(ttfm, log.mask_s, log.cold, log.advance_s, log.steps, log.where, failures + log.failures, info, compiled)
 
 
 def run_trials(engine: Engine, case: Case, trials: int, ttfm_reps: int) -> RegexRun:
