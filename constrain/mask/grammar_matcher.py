@@ -413,13 +413,17 @@ class GrammarMaskCache:
             cls = view.level_classes[d + 1]
             accepting = bool(dfa.accepting[state])
             follow = view.level_follow[d + 1] if self.follows else None
+            successors: dict[int, list[int]] = {}
             for child in range(cs, ce):
                 c = int(cls[child])
                 stack.append((d + 1, child, int(row[c]), g))
                 if accepting:
                     f = int(follow[child]) if follow is not None else 0
-                    for p2 in engine.ends(groups[g], state, f):
-                        stack.append((d + 1, child, int(dfa.table[dfa.start, c]), group_of(p2)))
+                    gs = successors.get(f)
+                    if gs is None:
+                        gs = successors[f] = [group_of(p2) for p2 in engine.ends(groups[g], state, f)]
+                    restart = int(dfa.table[dfa.start, c])
+                    stack.extend((d + 1, child, restart, g2) for g2 in gs)
 
 
 class GrammarMatcher(Matcher):

@@ -17,10 +17,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LimitExceeded, RegexError, SchemaError, UnsupportedSchema
-from ..regex.dfa import DEAD
 from ..regex.ir import Node, Repeat
 from .json_syntax import ANY_UNIT, alt, cat, encode, lit, string_of
-from .regular import NOTHING, NodeGraph, difference, intersect, is_empty, lazy_dfa
+from .regular import NOTHING, NodeGraph, difference, intersect, is_empty
 
 if TYPE_CHECKING:
     from .compiler import Compiler
@@ -282,8 +281,6 @@ def _matches(c: "Compiler", s: dict, pattern: str, name: str) -> bool:
 
 def object_language(c: "Compiler", conj: list[dict]) -> Node:
     """``{...}`` texts meeting every object keyword of ``conj``."""
-    from .compiler import pattern_body
-
     ctx = c.ctx
     closed_default = ctx.options.additional_properties is False
     required: list[str] = []
@@ -417,18 +414,15 @@ def _extra_members(c, conj, owner, known, patterns, additional, name_schemas, ab
             inside = [bodies[p] for i, p in enumerate(patterns) if mask & (1 << i)]
             outside = [bodies[p] for i, p in enumerate(patterns) if not mask & (1 << i)]
             schemas: list[Any] = []
-            unconstrained = True
             for s in conj:
                 pp = s.get("patternProperties", {})
                 hits = [sub for p, sub in pp.items() if p in patterns and mask & (1 << patterns.index(p))]
                 if hits:
                     schemas.extend(hits)
-                    unconstrained = False
                 else:
                     a = additional(s)
                     if a is not None:
                         schemas.append(a)
-                        unconstrained = False
             if any(x is False for x in schemas):
                 continue
             real = [x for x in schemas if x is not True]

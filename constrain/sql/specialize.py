@@ -87,14 +87,6 @@ def identifier_excluding(words: set[str] | frozenset[str]) -> str:
     return f"(?ai:{alternatives(trie, True)}){_WORD_END}"
 
 
-def _name_regex(name: str) -> str:
-    """One SQL name: bare (any letter case) when it is a plain non-reserved word; always also quoted."""
-    quoted = re.escape('"' + name.replace('"', '""') + '"')
-    if _BARE.match(name) and name.lower() not in RESERVED:
-        return f"(?:(?ai:{re.escape(name)}){_WORD_END}|{quoted})"
-    return quoted
-
-
 def _terminal(name: str, words: list[str]) -> str:
     """A terminal for several SQL names; its lookahead sits at the end of the whole pattern."""
     bare = [w for w in words if _BARE.match(w) and w.lower() not in RESERVED]
@@ -136,7 +128,7 @@ def _scoped_selects(text: str, schema: Schema, tables: list[str], table_terms: l
     """
     renames = re.compile(r"\b(" + "|".join(_EXPRESSION_RULES) + r")\b")
     blocks = [_rule_text(text, r) for r in _EXPRESSION_RULES]
-    qualified = (f"          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
+    qualified = ("          | QUALIFIER \".\" (ANY_COLUMN | DERIVED_COLUMN)\n" + "".join(
         f"          | {table_terms[j]} \".\" {column_term[t]}\n" for j, t in enumerate(tables) if schema.tables[t]))
     out: list[str] = []
 
