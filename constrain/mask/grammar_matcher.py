@@ -25,7 +25,7 @@ from ..vocab.trie import TokenTrie
 from ..vocab.vocabulary import Vocabulary
 from .bitmask import num_words, pack
 from .matcher import DEFAULT_CACHE_BYTES, Matcher, vocabulary_slices
-from .slices import MIN_SLICE_FRACTION, Slice, class_keeps_alive, looks_permissive
+from .slices import Slice, best_slice, looks_permissive
 from .walk import expand_ranges
 
 Hypothesis = tuple[ParseState, int]
@@ -202,16 +202,7 @@ class GrammarMaskCache:
         dfa = self.engine.dfa
         found = None
         if looks_permissive(dfa, state):
-            bits = self.engine.bits(p)
-            for piece in vocabulary_slices(self.vocab).slices:
-                if piece.inside_count < MIN_SLICE_FRACTION * self.vocab.size:
-                    continue
-                targets = dfa.table[state, dfa.byte_class[piece.ascii_bytes]]
-                if (targets == DEAD).any() or not (dfa.possible_bits[targets] & bits).any(axis=-1).all():
-                    continue
-                if class_keeps_alive(dfa, state, piece.ranges, bits):
-                    found = piece
-                    break
+            found = best_slice(dfa, state, vocabulary_slices(self.vocab), self.engine.bits(p))
         self._slice_of[key] = found
         self.engine._keep.append(p)
         return found

@@ -138,18 +138,21 @@ def looks_permissive(dfa: LazyDFA, state: int) -> bool:
     return int((dfa.table[state] != DEAD)[dfa.byte_class].sum()) >= MIN_LIVE_BYTES
 
 
-def best_slice(dfa: LazyDFA, state: int, slices: VocabularySlices) -> Slice | None:
+def best_slice(dfa: LazyDFA, state: int, slices: VocabularySlices, bits: np.ndarray | None = None) -> Slice | None:
     """The largest slice every string of which keeps ``state`` alive, if it is worth using.
 
     An ASCII character of the class that kills the state rules a slice out at once,
-    before the (costlier) product walk.
+    before the (costlier) product walk. ``bits`` as in :func:`class_keeps_alive`.
     """
     dfa.expand(state)
     for piece in slices.slices:
         if piece.inside_count < MIN_SLICE_FRACTION * slices.vocab.size:
             continue
-        if (dfa.table[state, dfa.byte_class[piece.ascii_bytes]] == DEAD).any():
+        targets = dfa.table[state, dfa.byte_class[piece.ascii_bytes]]
+        if (targets == DEAD).any():
             continue
-        if class_keeps_alive(dfa, state, piece.ranges):
+        if bits is not None and not (dfa.possible_bits[targets] & bits).any(axis=-1).all():
+            continue
+        if class_keeps_alive(dfa, state, piece.ranges, bits):
             return piece
     return None
