@@ -16,7 +16,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import ConstrainError, TokenRejected
+from ..mask.budget import choose_within_budget
 from ..mask.matcher import Matcher
+from .choosing import ranked_choices
 from .describe import describe as describe_output
 from .logits import apply_token_bitmask_
 from .output import OutputSpec, resolve_output
@@ -139,6 +141,7 @@ class _Decoder:
         self.stop = list(stop or [])
         self.jump_forward = jump_forward and spec.constraint is not None
         self.budget = budget and spec.constraint is not None
+        self.budget_in_mask = self.budget
         width = int(model.get_output_embeddings().weight.shape[0])
         self.vocab = vocabulary_for(tokenizer, width)
         self.eos = set(self.vocab.eos_token_ids)
@@ -166,13 +169,13 @@ class _Decoder:
 
     def _mask(self, remaining: int) -> np.ndarray:
         assert self.matcher is not None
-        if self.budget:
+        if self.budget_in_mask:
             try:
                 words = self.matcher.budget_mask(remaining)
                 if words.any():
                     return words
             except NotImplementedError:
-                self.budget = False
+                self.budget_in_mask = False  # the chosen token is checked instead (``choose_within_budget``)
         return self.matcher.mask()
 
     def _jump(self) -> list[int]:
@@ -254,6 +257,10 @@ class _Decoder:
                     self.finish_reason = "dead_end"
                     break
             token = _choose(scores, self.temperature, self.top_k, self.top_p, self.generator)
+            if self.matcher is not None and self.budget and not self.budget_in_mask and token not in self.eos:
+                token = choose_within_budget(
+                    self.matcher, self.max_new_tokens - len(st.out_ids), token,
+                    lambda t: ranked_choices(scores, t, self.temperature, self.top_k, self.top_p, self.generator))
             if token in self.eos:
                 self.finish_reason = "eos"
                 break

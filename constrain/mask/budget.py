@@ -10,6 +10,7 @@ finishes validly); it may rarely forbid a token that a cleverer tokenization cou
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
@@ -17,7 +18,40 @@ from ..regex.dfa import DEAD, LazyDFA
 from ..vocab.vocabulary import Vocabulary
 from .bitmask import allowed_ids as allowed_token_ids
 
+if TYPE_CHECKING:
+    from .matcher import Matcher
+
 UNREACHABLE = 1 << 40
+
+
+class GreedyTokenizer:
+    """Longest-match tokenization over a vocabulary's byte strings (special tokens excluded)."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self._ids: dict[bytes, int] = {}
+        for i, b in enumerate(vocab.token_bytes):
+            if b and i not in vocab.special_token_ids:
+                self._ids.setdefault(b, i)
+        self._max_len = max(map(len, self._ids), default=1)
+
+    def tokens(self, data: bytes) -> list[int] | None:
+        """Token ids of the longest-match tokenization of ``data`` (``None`` if some byte has no token)."""
+        i, out = 0, []
+        while i < len(data):
+            for n in range(min(self._max_len, len(data) - i), 0, -1):
+                found = self._ids.get(data[i : i + n])
+                if found is not None:
+                    out.append(found)
+                    i += n
+                    break
+            else:
+                return None
+        return out
+
+    def count(self, data: bytes) -> int:
+        """How many tokens ``tokens(data)`` has (``UNREACHABLE`` if it has none)."""
+        found = self.tokens(data)
+        return UNREACHABLE if found is None else len(found)
 
 
 class DistanceTable:
@@ -27,8 +61,7 @@ class DistanceTable:
         self.dfa = dfa
         self.max_explored = max_explored
         self._dist: dict[int, int] = {}
-        self._tokens = {b: len(b) for b in vocab.token_bytes if b}
-        self._max_len = max(self._tokens.values(), default=1)
+        self.tokenizer = GreedyTokenizer(vocab)
 
     def shortest_completion(self, state: int) -> bytes | None:
         """The shortest byte string that takes ``state`` to acceptance (``None`` if none is found)."""
@@ -52,24 +85,11 @@ class DistanceTable:
                     queue.append(t)
         return None
 
-    def greedy_token_count(self, data: bytes) -> int:
-        """Tokens in a longest-match tokenization of ``data`` (``UNREACHABLE`` if some byte has no token)."""
-        i = count = 0
-        while i < len(data):
-            for n in range(min(self._max_len, len(data) - i), 0, -1):
-                if data[i : i + n] in self._tokens:
-                    i += n
-                    count += 1
-                    break
-            else:
-                return UNREACHABLE
-        return count
-
     def distance(self, state: int) -> int:
         found = self._dist.get(state)
         if found is None:
             completion = self.shortest_completion(state)
-            found = UNREACHABLE if completion is None else self.greedy_token_count(completion)
+            found = UNREACHABLE if completion is None else self.tokenizer.count(completion)
             self._dist[state] = found
         return found
 
@@ -112,3 +132,24 @@ class BudgetTable:
             found = (ids, dists, int(dists.max()) if dists.size else 0)
             self._per_state[state] = found
         return found
+
+
+def choose_within_budget(
+    matcher: "Matcher", remaining: int, token: int, alternatives: Callable[[int], Iterable[int]], max_rejections: int = 64,
+) -> int:
+    """``token`` if the output can still finish in time after it; else the next choice that can.
+
+    ``alternatives(token)`` gives the other tokens in the order the decoder would choose them once
+    ``token`` is rejected (for sampling, a draw without replacement), so rejecting and going down
+    the list picks what masking the unfit tokens beforehand would have, at the cost of one check per
+    rejection. When no candidate fits, the first token of the matcher's certified completion is taken.
+    """
+    if matcher.fits_budget(token, remaining):
+        return token
+    for tried, candidate in enumerate(alternatives(token)):
+        if tried >= max_rejections:
+            break
+        if matcher.fits_budget(candidate, remaining):
+            return candidate
+    closing = matcher.closing_tokens()
+    return closing[0] if closing else token

@@ -14,7 +14,8 @@ states are interned, so equal situations share one key).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 
 from ..errors import LimitExceeded, TokenRejected
@@ -27,6 +28,9 @@ from .bitmask import num_words, pack
 from .matcher import DEFAULT_CACHE_BYTES, Matcher, vocabulary_slices
 from .slices import Slice, best_slice, looks_permissive
 from .walk import expand_ranges
+
+if TYPE_CHECKING:
+    from .grammar_budget import GrammarDistances
 
 Hypothesis = tuple[ParseState, int]
 MAX_HYPOTHESES = 256
@@ -160,6 +164,16 @@ class GrammarMaskCache:
         eos[list(vocab.eos_token_ids)] = True
         self.eos_words = pack(eos)
         self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
+        self._distances: "GrammarDistances | None" = None
+
+    @property
+    def distances(self) -> "GrammarDistances":
+        """Certified completions for budget-aware closing (built on first use)."""
+        if self._distances is None:
+            from .grammar_budget import GrammarDistances
+
+            self._distances = GrammarDistances(self.engine, self.vocab)
+        return self._distances
 
     def mask(self, hyps: list[Hypothesis]) -> np.ndarray:
         key = _key(hyps)
@@ -490,6 +504,25 @@ class GrammarMatcher(Matcher):
             out.append(live[0])
             hyps = self.engine.step(hyps, bytes([live[0]]))
         return bytes(out)
+
+    def tokens_to_accept(self) -> int:
+        if self._finished_at is not None:
+            return 0
+        return self.cache.distances.distance(self._stack[-1])
+
+    def fits_budget(self, token_id: int, remaining: int) -> bool:
+        if self._finished_at is not None or token_id in self.vocab.eos_token_ids:
+            return True
+        data = self.vocab.token_to_bytes(token_id)
+        if data is None:
+            return True
+        nxt = self.engine.step(self._stack[-1], data)
+        return not nxt or self.cache.distances.distance(nxt) <= remaining - 1
+
+    def closing_tokens(self) -> list[int] | None:
+        if self._finished_at is not None:
+            return []
+        return self.cache.distances.closing_tokens(self._stack[-1])
 
     def copy(self) -> "GrammarMatcher":
         other = GrammarMatcher.__new__(GrammarMatcher)

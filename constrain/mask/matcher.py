@@ -69,6 +69,18 @@ class Matcher(ABC):
         """A number of tokens that always suffices to reach an accepting state from here."""
         raise NotImplementedError(f"{type(self).__name__} does not support budget-aware closing")
 
+    def fits_budget(self, token_id: int, remaining: int) -> bool:
+        """Whether the output can still finish within ``remaining - 1`` tokens after ``token_id``.
+
+        Decoders ask this of the token they chose when ``budget_mask`` is not implemented (a grammar's
+        budget check per token is too costly to run over a whole vocabulary); ``True`` when unknown.
+        """
+        return True
+
+    def closing_tokens(self) -> list[int] | None:
+        """Tokens that finish the output from here (a certified completion), or ``None`` if unknown."""
+        return None
+
     def fill_mask(self, out: np.ndarray) -> None:
         """Write the mask into ``out`` (one row of a ``(batch, words)`` int32 array)."""
         out[...] = self.mask()

@@ -15,8 +15,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..constraints import Constraint
+from ..generate.choosing import filter_scores, ranked_choices
 from ..generate.logits import apply_token_bitmask_
 from ..generate.vocab_cache import vocabulary_for
+from ..mask.budget import choose_within_budget
 from ..mask.matcher import Matcher
 
 
@@ -58,21 +60,6 @@ def _eos_ids(model: Any, vocab: Any) -> set[int]:
     return eos
 
 
-def _filter(scores: Any, top_k: int | None, top_p: float | None) -> Any:
-    import torch
-
-    if top_k is not None and 0 < top_k < scores.shape[-1]:
-        kth = torch.topk(scores, top_k, dim=-1).values[:, -1:]
-        scores = scores.masked_fill(scores < kth, float("-inf"))
-    if top_p is not None and top_p < 1.0:
-        ordered, order = torch.sort(scores, descending=True, dim=-1)
-        probs = torch.softmax(ordered, -1)
-        drop = probs.cumsum(-1) - probs > top_p
-        ordered = ordered.masked_fill(drop, float("-inf"))
-        scores = torch.full_like(scores, float("-inf")).scatter(-1, order, ordered)
-    return scores
-
-
 def choose_tokens(
     scores: Any, temperatures: Any, top_k: int | None, top_p: float | None, generator: Any
 ) -> list[int]:
@@ -84,7 +71,7 @@ def choose_tokens(
     if not bool(hot.any()):
         return [int(t) for t in greedy]
     scaled = scores[hot] / temperatures[hot].unsqueeze(-1)
-    probs = torch.softmax(_filter(scaled, top_k, top_p), -1)
+    probs = torch.softmax(filter_scores(scaled, top_k, top_p), -1)
     sampled = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
     greedy[hot] = sampled
     return [int(t) for t in greedy]
@@ -97,6 +84,7 @@ class _Rows:
         self.vocab = vocab
         self.eos = eos
         self.budget = budget and constraint is not None
+        self.budget_in_mask = self.budget
         self.matchers: list[Matcher] | None = [constraint.matcher(vocab) for _ in range(n)] if constraint else None
 
     def masks(self, live: Sequence[int], remaining: int) -> np.ndarray | None:
@@ -105,14 +93,20 @@ class _Rows:
         return np.stack([self._mask(self.matchers[r], remaining) for r in live])
 
     def _mask(self, matcher: Matcher, remaining: int) -> np.ndarray:
-        if self.budget:
+        if self.budget_in_mask:
             try:
                 words = matcher.budget_mask(remaining)
                 if words.any():
                     return words
             except NotImplementedError:
-                self.budget = False
+                self.budget_in_mask = False  # chosen tokens are checked instead (``within_budget``)
         return matcher.mask()
+
+    def within_budget(self, row: int, token: int, remaining: int, alternatives: Callable[[int], list[int]]) -> int:
+        """``token``, or another choice when the row could not finish in ``remaining`` tokens after it."""
+        if self.matchers is None or not self.budget or self.budget_in_mask or token in self.eos:
+            return token
+        return choose_within_budget(self.matchers[row], remaining, token, alternatives)
 
     def advance(self, row: int, token: int) -> None:
         if self.matchers is not None:
@@ -186,7 +180,13 @@ def decode_batch(
             apply_token_bitmask_(scores, masks)
         dead = ~torch.isfinite(scores).any(-1)
         scores[dead] = 0.0
-        tokens = choose_tokens(scores, temps[live], top_k, top_p, generator)
+        live_temps = temps[live]
+        tokens = choose_tokens(scores, live_temps, top_k, top_p, generator)
+        for pos, r in enumerate(live):
+            if not bool(dead[pos]):
+                tokens[pos] = rows_state.within_budget(
+                    r, tokens[pos], max_new_tokens - step,
+                    lambda t, pos=pos: ranked_choices(scores[pos], t, float(live_temps[pos]), top_k, top_p, generator))
         keep: list[int] = []
         for pos, (r, token) in enumerate(zip(live, tokens)):
             row = rows[r]
