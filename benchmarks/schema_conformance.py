@@ -95,9 +95,11 @@ def _run_limited(seconds: float, fn: Any) -> Any:
     """Run ``fn`` with a limit of ``seconds`` of this process's CPU time (user plus system).
 
     CPU time, not wall-clock time, so that a busy machine does not turn compiled schemas into timeouts.
+    The timer repeats every 0.5 s after the limit: an exception raised inside a garbage-collector callback
+    is swallowed by Python, and the next one must still stop the run.
     """
     old = signal.signal(signal.SIGPROF, _alarm)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_PROF, seconds, 0.5)
     try:
         return fn()
     finally:
@@ -325,11 +327,12 @@ def maskbench_files(base: Path) -> list[Path]:
 
 def run_maskbench(
     base: Path, sample: int = 1, seconds: float = 10.0, diagnostic: bool = False, progress: bool = False,
-    log: Any = None,
+    log: Any = None, statuses: dict[str, dict[str, list]] | None = None,
 ) -> tuple[dict[str, dict[str, int]], Counter]:
     """Counts per dataset (compiled, refused, timeouts, valid/invalid accepted/rejected) and refusal reasons.
 
     ``log``, a text file, receives one JSON line per schema (dataset, line, status, seconds, reason, outcomes).
+    ``statuses``, if given, receives ``{dataset: {line: [status, passing, cpu seconds]}}`` per schema.
     """
     counts: dict[str, dict[str, int]] = {}
     reasons: Counter = Counter()
@@ -347,8 +350,9 @@ def run_maskbench(
             tests = [(str(j), t["data"], bool(t["valid"])) for j, t in enumerate(row.get("tests", []))]
             c["schemas"] += 1
             labels: dict[str, bool] = {}
-            t_schema = time.time()
+            t_schema, cpu_schema = time.time(), time.process_time()
             status, result, reason = check_schema(row["schema"], tests, {}, seconds, diagnostic, labels)
+            cpu_schema = time.process_time() - cpu_schema
             if log is not None:
                 log.write(json.dumps({"dataset": path.stem, "line": i, "status": status, "seconds": round(time.time() - t_schema, 3),
                                       "reason": _short(reason) if reason else "", "outcomes": result, "labels": labels}) + "\n")
@@ -367,8 +371,11 @@ def run_maskbench(
                     c["valid_accepted" if o == "pass" else "valid_rejected_subset" if o == "subset" else "valid_rejected"] += 1
                 else:
                     c["invalid_rejected" if o == "pass" else "invalid_accepted"] += 1
-            if status == "compiled" and all(result[t] == "pass" for t, _d, _v in tests):
+            passing = status == "compiled" and all(result[t] == "pass" for t, _d, _v in tests)
+            if passing:
                 c["compiled_and_passing"] += 1
+            if statuses is not None:
+                statuses.setdefault(path.stem, {})[str(i)] = [status, passing, round(cpu_schema, 2)]
         keys = ["schemas", "compiled", "compiled_and_passing", "refused", "timeout", "valid_instances", "valid_accepted",
                 "valid_rejected", "valid_rejected_subset", "invalid_instances", "invalid_rejected", "invalid_accepted"]
         counts[path.stem] = {k: c.get(k, 0) for k in keys}
@@ -409,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             SUITE_FILE.write_text(json.dumps(dict(sorted(outcomes.items())), indent=0) + "\n", encoding="utf-8")
     else:
         log = args.log.open("w", encoding="utf-8") if args.log else None
-        counts, reasons = run_maskbench(base, args.sample, args.seconds, args.diagnostic, args.progress, log)
+        statuses: dict[str, dict[str, list]] = {}
+        counts, reasons = run_maskbench(base, args.sample, args.seconds, args.diagnostic, args.progress, log, statuses)
         if log is not None:
             log.close()
         for name, cc in counts.items():
@@ -426,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_write:
             target = MASKBENCH_FILE if args.sample == 1 else EXPECTED / f"maskbench_counts_sample{args.sample}.json"
             target.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            if args.sample > 1:
+                status_file = EXPECTED / f"maskbench_status_sample{args.sample}.json"
+                status_file.write_text(json.dumps(statuses, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     for note, n in RELABELLED.items():
         print(f"{note}: {n}")
     print("top refusal reasons:")
