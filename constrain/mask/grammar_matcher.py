@@ -27,7 +27,7 @@ from ..vocab.vocabulary import Vocabulary
 from .bitmask import num_words, pack
 from .matcher import DEFAULT_CACHE_BYTES, Matcher, vocabulary_slices
 from .slices import Slice, best_slice, looks_permissive
-from .walk import expand_ranges
+from .walk import expand_ranges, unique_codes
 
 if TYPE_CHECKING:
     from .grammar_budget import GrammarDistances
@@ -336,7 +336,7 @@ class GrammarMaskCache:
             code = code * num_follow + view.level_follow[d + 1][child]
         else:
             code = code * num_follow
-        uniq, inverse = np.unique(code, return_inverse=True)
+        uniq, inverse = unique_codes(code, len(groups) * num_sets * num_follow)
         lists: list[list[int]] = []
         for value in uniq.tolist():
             rest, f = divmod(value, num_follow)
@@ -368,18 +368,19 @@ class GrammarMaskCache:
         """One entry per (group, node): entries sharing both run together as the union of their lexer states."""
         dfa = self.engine.dfa
         key = gids.astype(np.int64) * level_size + nodes
-        uniq, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
-        merged = states[first].copy()
-        dups = np.flatnonzero(counts > 1)
-        if dups.size:
-            order = np.argsort(inverse, kind="stable")
-            ordered = states[order]
-            offsets = np.cumsum(counts) - counts
-            for k in dups.tolist():
-                run = ordered[offsets[k] : offsets[k] + counts[k]].tolist()
-                u = run[0]
-                for x in run[1:]:
-                    u = dfa.union(u, x)
+        uniq, inverse = unique_codes(key, (int(gids.max()) + 1) * level_size)
+        counts = np.bincount(inverse, minlength=uniq.size)
+        one = np.empty(uniq.size, dtype=np.int64)
+        one[inverse] = np.arange(key.size, dtype=np.int64)
+        merged = states[one].copy()
+        if (counts > 1).any():
+            in_dup = np.flatnonzero(counts[inverse] > 1)
+            order = in_dup[np.argsort(inverse[in_dup], kind="stable")]
+            runs: dict[int, int] = {}
+            for k, x in zip(inverse[order].tolist(), states[order].tolist()):
+                u = runs.get(k)
+                runs[k] = x if u is None else dfa.union(u, x)
+            for k, u in runs.items():
                 merged[k] = u
         return uniq % level_size, merged, uniq // level_size
 
@@ -397,13 +398,19 @@ class GrammarMaskCache:
         engine, dfa, trie = self.engine, self.engine.dfa, view.trie
         stack = [(depth, int(n), int(s), int(g)) for nodes, states, gids in parts for n, s, g in zip(nodes, states, gids)]
         seen: set[tuple[int, int, int, int]] = set()
+        alive: dict[tuple[int, int], bool] = {}
         while stack:
             entry = stack.pop()
             if entry in seen:
                 continue
             seen.add(entry)
             d, node, state, g = entry
-            if state == DEAD or not (dfa.possible_bits[state] & bits[g]).any():
+            if state == DEAD:
+                continue
+            ok = alive.get((state, g))
+            if ok is None:
+                ok = alive[(state, g)] = bool((dfa.possible_bits[state] & bits[g]).any())
+            if not ok:
                 continue
             lo, hi = trie.end_ptr[d][node], trie.end_ptr[d][node + 1]
             if hi > lo:

@@ -21,6 +21,27 @@ def expand_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, counts)
 
 
+DENSE_CODES = 1 << 22
+"""Largest code range ``unique_codes`` handles with a lookup table instead of a sort."""
+
+
+def unique_codes(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)`` for non-negative codes below ``bound``.
+
+    A table over the code range replaces the sort when the range is small next to a sort's cost;
+    the result is the same (sorted distinct codes, and each code's index among them).
+    """
+    if codes.size == 0 or bound > max(DENSE_CODES, 8 * codes.size):
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    present = np.zeros(bound, dtype=bool)
+    present[codes] = True
+    uniq = np.flatnonzero(present)
+    rank = np.empty(bound, dtype=np.int64)
+    rank[uniq] = np.arange(uniq.size, dtype=np.int64)
+    return uniq, rank[codes]
+
+
 class TrieWalker:
     """Walks one vocabulary trie through one DFA; byte classes per trie level are computed once."""
 
