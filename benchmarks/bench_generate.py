@@ -1,5 +1,8 @@
 """Generation throughput: tokens/s unconstrained vs constrained, with and without jump-forward.
 
+The tiny-model table also runs ``grammars/json.lark`` with budget-aware closing on and off
+(``budget=False``), which shows what the grammar budget check costs per token.
+
 Runs on CPU with a tiny random Llama over the Llama-3 vocabulary (128k: mask cost is
 visible against a cheap forward) and, unless ``--no-smollm2``, the real SmolLM2-135M-Instruct
 (the forward dominates). Also ``model.generate`` with and without
@@ -84,9 +87,12 @@ def measure(label: str, run: Callable[[], tuple[int, int]], runs: int) -> dict[s
     }
 
 
-def our_loop(model: Any, tok: Any, prompt: Any, output: Any, max_new: int, jump: bool) -> Callable[[], tuple[int, int]]:
+def our_loop(
+    model: Any, tok: Any, prompt: Any, output: Any, max_new: int, jump: bool, budget: bool = True,
+) -> Callable[[], tuple[int, int]]:
     def run() -> tuple[int, int]:
-        result = c.generate(model, tok, prompt, output, max_new_tokens=max_new, temperature=1.0, seed=0, jump_forward=jump)
+        result = c.generate(model, tok, prompt, output, max_new_tokens=max_new, temperature=1.0, seed=0, jump_forward=jump,
+                            budget=budget)
         return result.num_tokens, result.forward_passes
 
     return run
@@ -292,12 +298,15 @@ def main() -> int:
     tok = llama3()
     model = tiny_llama(tok, seed=0)
     fixed, free = c.regex(FIXED_KEYS), c.regex(FREE_TEXT)
+    json_grammar = c.grammar(Path(__file__).resolve().parents[1] / "grammars" / "json.lark")
     n = args.tokens
     rows = [
         measure("unconstrained (our loop)", our_loop(model, tok, "Data:", None, n, False), args.runs),
         measure("regex, free text", our_loop(model, tok, "Data:", free, n, False), args.runs),
         measure("regex, fixed keys, no jump-forward", our_loop(model, tok, "Data:", fixed, n, False), args.runs),
         measure("regex, fixed keys, jump-forward", our_loop(model, tok, "Data:", fixed, n, True), args.runs),
+        measure("grammar (json.lark), budget closing", our_loop(model, tok, "Data:", json_grammar, n, False), args.runs),
+        measure("grammar (json.lark), budget=False", our_loop(model, tok, "Data:", json_grammar, n, False, False), args.runs),
     ]
     print(f"CPU, {args.threads} torch thread(s); tiny random Llama (hidden 64, 2 layers) over Llama-3 (128,256 tokens); "
           f"max_new_tokens={n}, temperature 1.0; mean of {args.runs} runs after a warm-up")
