@@ -12,10 +12,11 @@ from helpers import TextRecognizer
 
 from constrain.grammar.earley import EarleyParser
 from constrain.grammar.lark_frontend import load_lark
+from tests.data import SHARED as SHARED_DATA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GEO = "/work/shared/data/text2sql/geography/questions.jsonl"
-STREG = "/work/shared/data/regex/structured-regex-streg"
+GEO = str(SHARED_DATA / "text2sql" / "geography" / "questions.jsonl")
+STREG = str(SHARED_DATA / "regex" / "structured-regex-streg")
 REFUSED_REGEX = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9bB]")
 
 

@@ -12,8 +12,9 @@ import constrain
 from constrain.constraints import GrammarConstraint
 from constrain.errors import GrammarError
 from constrain.grammar.ebnf_frontend import MACROS, load_ebnf
+from tests.data import SHARED as SHARED_DATA
 
-XGRAMMAR = "/work/shared/data/grammars/xgrammar"
+XGRAMMAR = str(SHARED_DATA / "grammars" / "xgrammar")
 
 
 def constraint(text: str, start: str = "root") -> GrammarConstraint:

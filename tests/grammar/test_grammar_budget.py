@@ -20,9 +20,10 @@ from constrain.mask.grammar_budget import GrammarDistances
 from constrain.sampling.batch import decode_batch
 from tests.fixtures.models import tiny_llama
 from tests.vocabs import tokenizer
+from tests.data import SHARED as SHARED_DATA
 
 GRAMMARS = Path(__file__).resolve().parents[2] / "grammars"
-GEO = "/work/shared/data/text2sql/geography/questions.jsonl"
+GEO = str(SHARED_DATA / "text2sql" / "geography" / "questions.jsonl")
 
 
 def dijkstra_cost(state: ParseState, cost: dict[str, int], limit: int = 2_000) -> int | None:

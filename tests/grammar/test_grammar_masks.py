@@ -16,6 +16,7 @@ import pytest
 import constrain as c
 from constrain.mask import unpack
 from tests.vocabs import vocabulary
+from tests.data import SHARED as SHARED_DATA
 
 GRAMMARS = Path(__file__).resolve().parents[2] / "grammars"
 
@@ -111,7 +112,7 @@ def test_geoquery_gold_sql_token_by_token_on_llama3() -> None:
     import json
     import os
 
-    path = "/work/shared/data/text2sql/geography/questions.jsonl"
+    path = str(SHARED_DATA / "text2sql" / "geography" / "questions.jsonl")
     if not os.path.exists(path):
         pytest.skip("GeoQuery data not available")
     from tests.fixtures import tokenizers

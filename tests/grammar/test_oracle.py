@@ -17,9 +17,10 @@ from helpers import SentenceGenerator, terminal_oracle_grammar
 
 from constrain.grammar.earley import EarleyParser
 from constrain.grammar.lark_frontend import load_lark
+from tests.data import SHARED as SHARED_DATA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = "/work/shared/data/grammars"
+SHARED = str(SHARED_DATA / "grammars")
 SHIPPED = [os.path.join(ROOT, "grammars", f) for f in ("json.lark", "csv.lark", "arithmetic.lark", "regex.lark", "sqlite.lark")]
 SHARED_OK = [os.path.join(SHARED, p) for p in (
     "syncode/syncode/parsers/grammars/json_grammar.lark",

@@ -5,8 +5,9 @@ import pytest
 
 from constrain.errors import GrammarError
 from constrain.grammar.lark_frontend import load_lark
+from tests.data import SHARED as SHARED_DATA
 
-SHARED = "/work/shared/data/grammars"
+SHARED = str(SHARED_DATA / "grammars")
 
 # path -> None when the grammar loads, else a fragment of the refusal message.
 EXPECTED = {

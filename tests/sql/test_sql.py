@@ -5,16 +5,16 @@ import json
 import random
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 import constrain as c
 import constrain.sql as sql
+from tests.data import SHARED as SHARED_DATA
 
-GEO = Path("/work/shared/data/text2sql/geography")
+GEO = SHARED_DATA / "text2sql" / "geography"
 GEO_DB = GEO / "geography-db.added-in-2020.sqlite"
-SPIDER = Path("/work/shared/data/text2sql/spider-dev")
+SPIDER = SHARED_DATA / "text2sql" / "spider-dev"
 NOT_SYNTAX = ("no such column",)
 
 
