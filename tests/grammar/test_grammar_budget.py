@@ -164,20 +164,29 @@ def test_completions_of_json_parse_with_lark() -> None:
 
 @pytest.mark.parametrize("grammar_file", ["json.lark", "arithmetic.lark", "sqlite.lark"])
 def test_generation_finishes_within_max_new_tokens(grammar_file: str) -> None:
-    """A random model rambles; with budget-aware closing every output is a complete sentence within the limit,
-    without it most are cut off (so the check can fail)."""
+    """A random model rambles; with budget-aware closing every output is a complete sentence within the limit."""
     tok = tokenizer("llama3")
     model = tiny_llama(tok, seed=3)
     constraint = c.grammar(GRAMMARS / grammar_file)
     recognizer = TextRecognizer(EarleyParser(load_lark(GRAMMARS / grammar_file)))
-    cut_off = 0
     for seed in range(4):
         result = c.generate(model, tok, "x", constraint, max_new_tokens=20, temperature=1.0, seed=seed)
         assert result.valid and result.num_tokens <= 20, (result.text, result.finish_reason)
         assert recognizer.accepts(result.text), result.text
-        plain = c.generate(model, tok, "x", constraint, max_new_tokens=20, temperature=1.0, seed=seed, budget=False)
-        cut_off += not plain.valid
-    assert cut_off >= 1
+
+
+def test_without_closing_the_same_runs_get_cut_off() -> None:
+    """The check above can fail: without closing (``budget=False``) most of the same runs end unfinished.
+    (JSON is left out here: a bare number is a whole JSON text, so a rambling model often ends valid anyway.)"""
+    tok = tokenizer("llama3")
+    model = tiny_llama(tok, seed=3)
+    cut_off = 0
+    for grammar_file in ("arithmetic.lark", "sqlite.lark"):
+        constraint = c.grammar(GRAMMARS / grammar_file)
+        for seed in range(4):
+            plain = c.generate(model, tok, "x", constraint, max_new_tokens=20, temperature=1.0, seed=seed, budget=False)
+            cut_off += not plain.valid
+    assert cut_off >= 2
 
 
 def test_batched_rows_finish_within_max_new_tokens() -> None:
