@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -73,6 +73,20 @@ class Origin:
     line: int
     column: int
     source: str | None = None
+
+
+def productive_nonterminals(rules: Iterable[Rule], lexemes: Mapping[str, object]) -> frozenset[str]:
+    """Left-hand sides of ``rules`` that derive at least one string of ``lexemes`` (fixpoint)."""
+    rules = list(rules)
+    productive: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for rule in rules:
+            if rule.lhs not in productive and all(s in lexemes or s in productive for s in rule.rhs):
+                productive.add(rule.lhs)
+                changed = True
+    return frozenset(productive)
 
 
 def _freeze(mapping: Mapping) -> Mapping:
@@ -171,15 +185,7 @@ class Grammar:
 
     def productive(self) -> frozenset[str]:
         """Nonterminals that derive at least one string of lexemes (fixpoint)."""
-        productive: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for rule in self.rules:
-                if rule.lhs not in productive and all(s in self.lexemes or s in productive for s in rule.rhs):
-                    productive.add(rule.lhs)
-                    changed = True
-        return frozenset(productive)
+        return productive_nonterminals(self.rules, self.lexemes)
 
     def validate(self) -> "Grammar":
         """Check the grammar and return it trimmed to the symbols reachable from ``start``.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..grammar.ir import Grammar, Lexeme, Rule
+from ..grammar.ir import Grammar, Lexeme, Rule, productive_nonterminals
 from ..regex.ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
 from .json_syntax import NUMBER, alt, any_string, cat, lit, opt
 from .regular import NOTHING, ByteDFA, NodeGraph, RuleRef, has_rule_ref, is_empty
@@ -271,14 +271,7 @@ class GrammarBuilder:
             syms = self.symbols(node)
             if syms is not None:
                 self._rule(name, syms)
-        productive: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for r in self.rules:
-                if r.lhs not in productive and all(s in self.lexemes or s in productive for s in r.rhs):
-                    productive.add(r.lhs)
-                    changed = True
+        productive = productive_nonterminals(self.rules, self.lexemes)
         if "start" not in productive:
             return None
         rules = [r for r in self.rules if r.lhs in productive and all(s in self.lexemes or s in productive for s in r.rhs)]
