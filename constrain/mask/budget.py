@@ -24,6 +24,15 @@ if TYPE_CHECKING:
 UNREACHABLE = 1 << 40
 
 
+def path_to(parent: dict[int, tuple[int, int]], state: int) -> bytes:
+    """The bytes of a breadth-first search path to ``state`` (``parent``: state -> (previous, byte); root -> (-1, -1))."""
+    out = bytearray()
+    while parent[state][0] != -1:
+        state, byte = parent[state]
+        out.append(byte)
+    return bytes(reversed(out))
+
+
 class GreedyTokenizer:
     """Longest-match tokenization over a vocabulary's byte strings (special tokens excluded)."""
 
@@ -71,11 +80,7 @@ class DistanceTable:
         while queue and len(parent) <= self.max_explored:
             s = queue.popleft()
             if dfa.is_accepting(s):
-                out = bytearray()
-                while parent[s][0] != -1:
-                    s, byte = parent[s]
-                    out.append(byte)
-                return bytes(reversed(out))
+                return path_to(parent, s)
             dfa.expand(s)
             row = dfa.table[s]
             for cls in range(dfa.num_classes):

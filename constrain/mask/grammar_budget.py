@@ -18,7 +18,7 @@ from ..grammar.completion import INFINITE, Completions
 from ..grammar.earley import ParseState
 from ..regex.dfa import DEAD
 from ..vocab.vocabulary import Vocabulary
-from .budget import UNREACHABLE, GreedyTokenizer
+from .budget import UNREACHABLE, GreedyTokenizer, path_to
 from .grammar_matcher import GrammarEngine, Hypothesis, _key
 
 MAX_EXPLORED = 20_000
@@ -43,8 +43,7 @@ class GrammarDistances:
             found = self.shortest_lexeme(tag)
             costs[name] = INFINITE if found is None else len(found)
         self.completions = Completions(engine.parser, costs)
-        self._completion: dict[frozenset[tuple[int, int]], tuple[bytes | None, list[Hypothesis]]] = {}
-        self._distance: dict[frozenset[tuple[int, int]], tuple[int, list[Hypothesis]]] = {}
+        self._memo: dict[frozenset[tuple[int, int]], tuple[bytes | None, list[int] | None, list[Hypothesis]]] = {}
 
     # ------------------------------------------------------------------ lexemes
     def shortest_lexeme(self, tag: int, forbidden_first: bytes = b"") -> bytes | None:
@@ -60,11 +59,7 @@ class GrammarDistances:
         while queue and len(parent) <= MAX_EXPLORED:
             s = queue.popleft()
             if s != dfa.start and tag in dfa.tag_sets[dfa.tag_set_id[s]]:
-                out = bytearray()
-                while parent[s][0] != -1:
-                    s, b = parent[s]
-                    out.append(b)
-                found = bytes(reversed(out))
+                found = path_to(parent, s)
                 break
             dfa.expand(s)
             for cls in range(dfa.num_classes):
@@ -107,12 +102,7 @@ class GrammarDistances:
                         continue
                     cost = depth + self.completions.cost(p2)
                     if cost < INFINITE:
-                        path = bytearray()
-                        t = s
-                        while parent[t][0] != -1:
-                            t, b = parent[t]
-                            path.append(b)
-                        out.append((cost, bytes(reversed(path)), tag, p2))
+                        out.append((cost, path_to(parent, s), tag, p2))
                         best = min(best, cost)
                 dfa.expand(s)
                 for cls in range(dfa.num_classes):
@@ -147,12 +137,20 @@ class GrammarDistances:
         return bytes(out)
 
     # ------------------------------------------------------------------ public
-    def completion(self, hyps: list[Hypothesis]) -> bytes | None:
-        """A short text that completes the output from ``hyps``, checked by the engine (``None``: none found)."""
+    def _certified(self, hyps: list[Hypothesis]) -> tuple[bytes | None, list[int] | None]:
+        """The completion from ``hyps`` and its greedy tokens, memoized per hypothesis set."""
         key = _key(hyps)
-        found = self._completion.get(key)
-        if found is not None:
-            return found[0]
+        found = self._memo.get(key)
+        if found is None:
+            text = b"" if self.engine.accepting(hyps) else self._search(hyps)
+            tokens = None if text is None else self.tokenizer.tokens(text)
+            if len(self._memo) >= MAX_MEMO:
+                self._memo.clear()
+            found = self._memo[key] = (text, tokens, hyps)
+        return found[0], found[1]
+
+    def _search(self, hyps: list[Hypothesis]) -> bytes | None:
+        """The shortest checked completion over the hypotheses (``None`` if none was found)."""
         best: bytes | None = None
         engine = self.engine
         for p, s in hyps:
@@ -174,28 +172,17 @@ class GrammarDistances:
                 if after and engine.accepting(after):
                     best = text
                     break
-        if len(self._completion) >= MAX_MEMO:
-            self._completion.clear()
-        self._completion[key] = (best, hyps)
         return best
+
+    def completion(self, hyps: list[Hypothesis]) -> bytes | None:
+        """A short text that completes the output from ``hyps``, checked by the engine (``None``: none found)."""
+        return self._certified(hyps)[0]
 
     def distance(self, hyps: list[Hypothesis]) -> int:
         """Tokens that certainly finish the output from ``hyps`` (0 when it is complete; ``UNREACHABLE``: unknown)."""
-        key = _key(hyps)
-        found = self._distance.get(key)
-        if found is not None:
-            return found[0]
-        if self.engine.accepting(hyps):
-            d = 0
-        else:
-            text = self.completion(hyps)
-            d = UNREACHABLE if text is None else self.tokenizer.count(text)
-        if len(self._distance) >= MAX_MEMO:
-            self._distance.clear()
-        self._distance[key] = (d, hyps)
-        return d
+        tokens = self._certified(hyps)[1]
+        return UNREACHABLE if tokens is None else len(tokens)
 
     def closing_tokens(self, hyps: list[Hypothesis]) -> list[int] | None:
         """The tokens of the certified completion from ``hyps`` (``None`` if none was found)."""
-        text = self.completion(hyps)
-        return None if text is None else self.tokenizer.tokens(text)
+        return self._certified(hyps)[1]

@@ -447,6 +447,7 @@ class GrammarMatcher(Matcher):
         self.vocab = cache.vocab
         self._stack: list[list[Hypothesis]] = [self.engine.initial()]
         self._finished_at: int | None = None
+        self._peeked: tuple[list[Hypothesis], int, list[Hypothesis]] | None = None
 
     def mask(self) -> np.ndarray:
         if self._finished_at is not None:
@@ -468,10 +469,20 @@ class GrammarMatcher(Matcher):
         data = self.vocab.token_to_bytes(token_id)
         if data is None:
             raise TokenRejected(f"token {token_id} has no bytes (special or out of range) and is never allowed")
-        nxt = self.engine.step(self._stack[-1], data)
+        nxt = self._step(token_id, data)
         if not nxt:
             raise TokenRejected(f"token {token_id} ({data!r}) cannot continue the output")
         self._stack.append(nxt)
+
+    def _step(self, token_id: int, data: bytes) -> list[Hypothesis]:
+        """The hypotheses after ``token_id``; the step ``fits_budget`` just took for it is reused."""
+        top = self._stack[-1]
+        peeked = self._peeked
+        if peeked is not None and peeked[0] is top and peeked[1] == token_id:
+            return peeked[2]
+        nxt = self.engine.step(top, data)
+        self._peeked = (top, token_id, nxt)
+        return nxt
 
     def advance_bytes(self, data: bytes) -> None:
         """Consume raw bytes as one step; raises ``TokenRejected`` if they lead nowhere."""
@@ -523,7 +534,7 @@ class GrammarMatcher(Matcher):
         data = self.vocab.token_to_bytes(token_id)
         if data is None:
             return True
-        nxt = self.engine.step(self._stack[-1], data)
+        nxt = self._step(token_id, data)
         return not nxt or self.cache.distances.distance(nxt) <= remaining - 1
 
     def closing_tokens(self) -> list[int] | None:
@@ -538,5 +549,6 @@ class GrammarMatcher(Matcher):
         other.vocab = self.vocab
         other._stack = list(self._stack)
         other._finished_at = self._finished_at
+        other._peeked = self._peeked
         return other
 
