@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ConstrainError, TokenRejected
 from ..mask.budget import choose_within_budget
 from ..mask.matcher import Matcher
-from .choosing import ranked_choices
+from .choosing import filter_scores, ranked_choices
 from .describe import describe as describe_output
 from .logits import apply_token_bitmask_
 from .output import OutputSpec, resolve_output
@@ -96,16 +96,7 @@ def _choose(logits: Any, temperature: float, top_k: int | None, top_p: float | N
 
     if temperature <= 0:
         return int(torch.argmax(logits))
-    scores = logits / temperature
-    if top_k is not None and top_k > 0:
-        kth = torch.topk(scores, min(top_k, scores.shape[-1])).values[-1]
-        scores = scores.masked_fill(scores < kth, float("-inf"))
-    if top_p is not None and top_p < 1.0:
-        sorted_scores, order = torch.sort(scores, descending=True)
-        cumulative = torch.softmax(sorted_scores, -1).cumsum(-1)
-        drop = cumulative - torch.softmax(sorted_scores, -1) > top_p
-        scores = scores.clone()
-        scores[order[drop]] = float("-inf")
+    scores = filter_scores((logits / temperature).unsqueeze(0), top_k, top_p)[0]
     probs = torch.softmax(scores, -1)
     return int(torch.multinomial(probs, 1, generator=generator))
 
