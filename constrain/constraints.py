@@ -15,10 +15,14 @@ if TYPE_CHECKING:
 
     from .grammar.ir import Grammar
 
+from ._engine import native_module
 from .errors import ConstrainError
 from .mask.matcher import DFAMaskCache, DFAMatcher, Matcher
+from .mask.native import NativeDFA, NativeMaskCache
 from .regex import DEAD, DEFAULT_MAX_STATES, LazyDFA, build_nfa, parse_regex
 from .regex.ir import Alt, Bytes, Node
+from .regex.nfa import DEFAULT_MAX_NFA_STATES, NFA
+from .regex.wire import encode as encode_ir
 from .vocab.vocabulary import Vocabulary
 
 
@@ -43,35 +47,74 @@ class Constraint(ABC):
 
 
 class RegularConstraint(Constraint):
-    """A regular language held as a lazy byte DFA (regexes, choices)."""
+    """A regular language held as a lazy byte DFA (regexes, choices), native when the core is built."""
 
     def __init__(self, node: Node, max_states: int = DEFAULT_MAX_STATES, description: str = "") -> None:
-        self.dfa = LazyDFA(build_nfa([node]), max_states=max_states)
+        self._init_automaton(node, max_states)
         self.description = description
-        self._caches: "weakref.WeakKeyDictionary[Vocabulary, DFAMaskCache]" = weakref.WeakKeyDictionary()
+
+    def _init_automaton(self, node: Node, max_states: int) -> None:
+        """Compile ``node`` on the selected engine (see :mod:`constrain._engine`)."""
+        self._node = node
+        self._max_states = max_states
+        self._native_module = native_module()
+        self._native: NativeDFA | None = None
+        self._dfa: LazyDFA | None = None
+        if self._native_module is not None:
+            core = self._native_module.NativeRegular(encode_ir([node]), max_states, DEFAULT_MAX_NFA_STATES)
+            self._native = NativeDFA(core)
+        else:
+            self._dfa = LazyDFA(self._build_nfa(node), max_states=max_states)
+        self._caches: "weakref.WeakKeyDictionary[Vocabulary, Any]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+
+    def _build_nfa(self, node: Node) -> NFA:
+        """The Python engine's NFA for ``node``."""
+        return build_nfa([node])
+
+    @property
+    def backend(self) -> str:
+        """``"native"`` or ``"python"``: which engine computes this constraint's masks."""
+        return "native" if self._native is not None else "python"
+
+    @property
+    def dfa(self) -> LazyDFA:
+        """The Python reference automaton (on the native engine, built on first use, for white-box checks)."""
+        if self._dfa is None:
+            self._dfa = LazyDFA(self._build_nfa(self._node), max_states=self._max_states)
+        return self._dfa
+
+    @property
+    def automaton(self) -> "LazyDFA | NativeDFA":
+        """The automaton matchers run on: the native one when built, else the Python one."""
+        return self._native if self._native is not None else self.dfa
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
 
     def accepts(self, text: str | bytes) -> bool:
-        state = self.dfa.run(self.dfa.start, _to_bytes(text))
-        return state != DEAD and self.dfa.is_accepting(state)
+        auto = self.automaton
+        state = auto.run(auto.start, _to_bytes(text))
+        return state != DEAD and auto.is_accepting(state)
 
     def accepts_prefix(self, text: str | bytes) -> bool:
-        return self.dfa.run(self.dfa.start, _to_bytes(text)) != DEAD
+        auto = self.automaton
+        return auto.run(auto.start, _to_bytes(text)) != DEAD
 
-    def mask_cache(self, vocab: Vocabulary) -> DFAMaskCache:
+    def mask_cache(self, vocab: Vocabulary) -> "DFAMaskCache | NativeMaskCache":
         """The shared mask memo for ``vocab``."""
         with self._lock:
             cache = self._caches.get(vocab)
             if cache is None:
-                cache = DFAMaskCache(self.dfa, vocab)
+                if self._native is not None:
+                    cache = NativeMaskCache(self._native_module, self._native, vocab)  # type: ignore[arg-type]
+                else:
+                    cache = DFAMaskCache(self.dfa, vocab)
                 self._caches[vocab] = cache
             return cache
 
     def matcher(self, vocab: Vocabulary) -> DFAMatcher:
-        return DFAMatcher(self.mask_cache(vocab))
+        return DFAMatcher(self.mask_cache(vocab))  # type: ignore[arg-type]
 
 
 class Regex(RegularConstraint):
@@ -130,13 +173,17 @@ class GrammarConstraint(Constraint):
 
 
 def grammar(
-    text_or_path: "str | os.PathLike[str]",
+    source: "str | os.PathLike[str]",
     start: str | None = None,
     *,
     syntax: Literal["lark", "ebnf"] = "lark",
     max_states: int = DEFAULT_MAX_STATES,
 ) -> GrammarConstraint:
-    """A constraint to the sentences of a grammar (text or a path to a grammar file).
+    """A constraint to the sentences of a grammar: a ``str`` is grammar text, a ``pathlib.Path`` a grammar file.
+
+    The type decides, never the content, so text from elsewhere cannot make this open a file: a ``str`` that
+    names a file is read as (bad) grammar text. Grammar text may ``%import`` only from lark's bundled library
+    (``%import common.WS``); a grammar file may also import files next to it.
 
     ``syntax="lark"`` (the default) reads a Lark grammar whose start rule defaults to ``start``;
     ``syntax="ebnf"`` reads GBNF / xgrammar-style EBNF (``root ::= ...``) whose start rule defaults to ``root``.
@@ -151,14 +198,14 @@ def grammar(
     if syntax == "ebnf":
         from .grammar.ebnf_frontend import load_ebnf
 
-        return GrammarConstraint(load_ebnf(text_or_path, start=start or "root"), max_states=max_states)
+        return GrammarConstraint(load_ebnf(source, start=start or "root"), max_states=max_states)
     if syntax != "lark":
         raise ValueError(f"unknown grammar syntax {syntax!r}: expected 'lark' or 'ebnf'")
     try:
         from .grammar.lark_frontend import load_lark
     except ImportError as e:
         raise ConstrainError(f"constrain.grammar needs the lark package: pip install 'constrain[grammar]' ({e})") from None
-    return GrammarConstraint(load_lark(text_or_path, start=start or "start"), max_states=max_states)
+    return GrammarConstraint(load_lark(source, start=start or "start"), max_states=max_states)
 
 
 def regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES) -> Regex:

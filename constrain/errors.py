@@ -35,6 +35,10 @@ class LimitExceeded(ConstrainError, RuntimeError):
         super().__init__(text + (f"; {hint}" if hint else ""))
 
 
+class InternalError(ConstrainError, RuntimeError):
+    """A bug inside the native engine; the constraint it happened in is no longer usable, others are."""
+
+
 class TokenRejected(ConstrainError, ValueError):
     """A token was passed to ``Matcher.advance`` that the constraint does not allow."""
 

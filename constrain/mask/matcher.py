@@ -110,23 +110,43 @@ def vocabulary_slices(vocab: Vocabulary) -> VocabularySlices:
     return found
 
 
-class DFAMaskCache:
+class MaskMemo:
+    """Masks memoized by automaton state: least recently used dropped first, bounded in bytes."""
+
+    def __init__(self, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.vocab = vocab
+        self.max_bytes = max_bytes
+        self._masks: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self.eos_words = vocab.eos_words
+        self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
+
+    def _lookup(self, state: int) -> np.ndarray | None:
+        words = self._masks.get(state)
+        if words is not None:
+            self._masks.move_to_end(state)
+        return words
+
+    def _store(self, state: int, words: np.ndarray) -> None:
+        if words.nbytes > self.max_bytes:
+            raise LimitExceeded("mask cache bytes", self.max_bytes, "one mask is larger than the whole cache")
+        self._masks[state] = words
+        self._bytes += words.nbytes
+        while self._bytes > self.max_bytes:
+            _old, dropped = self._masks.popitem(last=False)
+            self._bytes -= dropped.nbytes
+
+
+class DFAMaskCache(MaskMemo):
     """Token masks of one DFA over one vocabulary, memoized by DFA state (LRU, bounded in bytes)."""
 
     def __init__(
         self, dfa: LazyDFA, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES, use_slices: bool = True
     ) -> None:
+        super().__init__(vocab, max_bytes)
         self.dfa = dfa
         self.use_slices = use_slices
-        self.vocab = vocab
         self.walker = TrieWalker(dfa, vocab.trie)
-        self.max_bytes = max_bytes
-        self._masks: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._bytes = 0
-        eos = np.zeros(vocab.size, dtype=bool)
-        eos[list(vocab.eos_token_ids)] = True
-        self.eos_words = pack(eos)
-        self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
         self._budget: BudgetTable | None = None
         self._budget_masks: dict[tuple[int, int], np.ndarray] = {}
 
@@ -159,9 +179,8 @@ class DFAMaskCache:
         return self._budget.distances.distance(state)
 
     def mask(self, state: int) -> np.ndarray:
-        words = self._masks.get(state)
+        words = self._lookup(state)
         if words is not None:
-            self._masks.move_to_end(state)
             return words
         words = pack(self.allowed(state))
         if self.dfa.is_accepting(state):
@@ -179,15 +198,6 @@ class DFAMaskCache:
         allowed = np.zeros(self.vocab.size, dtype=bool)
         allowed[self.walker.allowed_tokens(state)] = True
         return allowed
-
-    def _store(self, state: int, words: np.ndarray) -> None:
-        if words.nbytes > self.max_bytes:
-            raise LimitExceeded("mask cache bytes", self.max_bytes, "one mask is larger than the whole cache")
-        self._masks[state] = words
-        self._bytes += words.nbytes
-        while self._bytes > self.max_bytes:
-            _old, dropped = self._masks.popitem(last=False)
-            self._bytes -= dropped.nbytes
 
 
 class DFAMatcher(Matcher):

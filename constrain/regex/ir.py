@@ -52,6 +52,44 @@ class Repeat(Node):
     max: int | None
 
 
+@dataclass(frozen=True)
+class ByteDFA(Node):
+    """A deterministic automaton over bytes, kept as a regex-tree leaf.
+
+    States are ``0..num_states-1``, ``start`` is 0; ``moves`` holds ``(src, lo, hi, dst)`` byte-range
+    transitions and ``accept`` the accepting states. Every state can reach an accepting one.
+    """
+
+    num_states: int
+    moves: tuple[tuple[int, int, int, int], ...]
+    accept: frozenset[int]
+
+
+@dataclass(frozen=True)
+class NodeGraph(Node):
+    """An automaton whose edges are labelled by regex trees (``None``: an empty move).
+
+    States are ``0..num_states-1`` with start 0; ``edges`` holds ``(src, label, dst)``. This states
+    counting and bookkeeping structures (which optional members were written, how many items
+    matched) without the exponential tree a plain regex would need.
+    """
+
+    num_states: int
+    edges: tuple[tuple[int, Node | None, int], ...]
+    accept: frozenset[int]
+
+
+@dataclass(frozen=True)
+class RuleRef(Node):
+    """A nonterminal inside a regex tree: the language of grammar rule ``name``.
+
+    The JSON Schema compiler emits it where a value needs a grammar (any JSON value, a recursive
+    ``$ref``). A tree holding one is not regular: automaton builders refuse it.
+    """
+
+    name: str
+
+
 def literal(text: str) -> Node:
     """A node matching exactly ``text``."""
     return Bytes(text.encode("utf-8"))

@@ -29,7 +29,6 @@ from typing import Any, Callable
 
 from ..constraints import GrammarConstraint, RegularConstraint
 from ..errors import LimitExceeded, SchemaError, UnsupportedSchema
-from ..regex.dfa import LazyDFA
 from ..regex.ir import Node
 from .compiler import Compiler, dumps as _dumps
 from .context import Context
@@ -65,7 +64,7 @@ class JsonSchemaConstraint(_JsonText, RegularConstraint):
     """JSON texts valid under a schema, in the constraint's canonical key order and whitespace."""
 
     def __init__(self, node: Node, schema: Any, options: Options, ranks: dict[str, int], dropped: list[tuple[str, str]], model: type | None = None) -> None:
-        self._init_from_nfa(node, options.max_states)
+        self._init_automaton(node, options.max_states)
         self.description = "json_schema"
         self.schema = schema
         self.options = options
@@ -74,15 +73,9 @@ class JsonSchemaConstraint(_JsonText, RegularConstraint):
         self.node = node
         self._ranks = dict(ranks)
 
-    def _init_from_nfa(self, node: Node, max_states: int) -> None:
-        """Set up the base constraint over an NFA that may hold the compiler's automaton nodes."""
-        import threading
-        import weakref
-
-        self.dfa = LazyDFA(build_nfa(node), max_states=max_states)
-        self._caches = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
-
+    def _build_nfa(self, node: Node) -> Any:
+        """The Python engine's NFA, lowering the compiler's automaton leaves."""
+        return build_nfa(node)
 
 
 class JsonSchemaGrammarConstraint(_JsonText, GrammarConstraint):

@@ -9,57 +9,17 @@ tree that may contain such nodes into the NFA that :class:`~constrain.regex.Lazy
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from ..errors import LimitExceeded, UnsupportedSchema
 from ..regex.dfa import DEAD, LazyDFA
-from ..regex.ir import Alt, Chars, Concat, Empty, Node, Repeat
+from ..regex.ir import Alt, ByteDFA, Chars, Concat, Empty, Node, NodeGraph, Repeat, RuleRef
 from ..regex.nfa import NFA, _fragment
 
 DEFAULT_OP_STATES = 20_000
 """Default bound on the states of one determinized operand or product."""
-
-
-@dataclass(frozen=True)
-class ByteDFA(Node):
-    """A deterministic automaton over bytes, kept as a regex-tree leaf.
-
-    States are ``0..num_states-1``, ``start`` is 0; ``moves`` holds ``(src, lo, hi, dst)`` byte-range
-    transitions and ``accept`` the accepting states. Every state can reach an accepting one.
-    """
-
-    num_states: int
-    moves: tuple[tuple[int, int, int, int], ...]
-    accept: frozenset[int]
-
-
-@dataclass(frozen=True)
-class NodeGraph(Node):
-    """An automaton whose edges are labelled by regex trees (``None``: an empty move).
-
-    States are ``0..num_states-1`` with start 0; ``edges`` holds ``(src, label, dst)``. This states
-    counting and bookkeeping structures (which optional members were written, how many items
-    matched) without the exponential tree a plain regex would need.
-    """
-
-    num_states: int
-    edges: tuple[tuple[int, Node | None, int], ...]
-    accept: frozenset[int]
-
-
-@dataclass(frozen=True)
-class RuleRef(Node):
-    """A nonterminal inside a regex tree: the language of grammar rule ``name``.
-
-    The compiler emits it where a value needs a grammar (any JSON value, a recursive ``$ref``). A tree
-    holding one is not regular: it is turned into grammar rules (:mod:`.rules`), and automaton
-    operations on it raise :class:`NeedsGrammar`.
-    """
-
-    name: str
 
 
 class NeedsGrammar(UnsupportedSchema):

@@ -1,0 +1,98 @@
+"""Regular-constraint masks computed by the native core, behind the same cache interface as the Python walk.
+
+The vocabulary crosses the boundary once (one byte buffer plus lengths); a mask comes back as the
+int32 words of one row, memoized here by automaton state like :class:`~constrain.mask.matcher.DFAMaskCache`.
+"""
+from __future__ import annotations
+
+import weakref
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..vocab.vocabulary import Vocabulary
+from .matcher import DEFAULT_CACHE_BYTES, MaskMemo
+
+_VOCABS: "weakref.WeakKeyDictionary[Vocabulary, Any]" = weakref.WeakKeyDictionary()
+
+
+def native_vocabulary(native: ModuleType, vocab: Vocabulary) -> Any:
+    """The core's copy of ``vocab`` (built once per vocabulary)."""
+    found = _VOCABS.get(vocab)
+    if found is None:
+        tokens = vocab.token_bytes
+        data = b"".join(b for b in tokens if b)
+        lengths = [len(b) if b else -1 for b in tokens]
+        found = native.NativeVocab(data, lengths, vocab.size, sorted(vocab.eos_token_ids))
+        _VOCABS[vocab] = found
+    return found
+
+
+class NativeDFA:
+    """The automaton methods a :class:`~constrain.mask.matcher.DFAMatcher` uses, answered by the core."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.start: int = core.start
+
+    @property
+    def num_states(self) -> int:
+        return int(self.core.num_states)
+
+    def run(self, state: int, data: bytes) -> int:
+        """The state after ``data`` (0, the dead state, as soon as it dies)."""
+        return int(self.core.run(state, data))
+
+    def step(self, state: int, byte: int) -> int:
+        """The state after one byte."""
+        return int(self.core.run(state, bytes((byte,))))
+
+    def is_accepting(self, state: int) -> bool:
+        return bool(self.core.is_accepting(state))
+
+    def forced_bytes(self, state: int, limit: int = 4096) -> bytes:
+        """Bytes every continuation from ``state`` must start with (stops at an accepting state)."""
+        return bytes(self.core.forced_bytes(state, limit))
+
+    def explore(self) -> int:
+        """Build every reachable state (raises ``LimitExceeded`` past the state limit); returns the count."""
+        return int(self.core.explore())
+
+
+def _words(raw: bytes) -> np.ndarray:
+    words = np.frombuffer(raw, dtype="<i4")
+    return words if words.dtype == np.int32 else words.astype(np.int32)
+
+
+class NativeMaskCache(MaskMemo):
+    """Masks and budget masks of one native automaton over one vocabulary, memoized by state."""
+
+    def __init__(self, native: ModuleType, dfa: NativeDFA, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        super().__init__(vocab, max_bytes)
+        self.dfa = dfa
+        self.core = native.NativeMasks(dfa.core, native_vocabulary(native, vocab))
+        self._budget_masks: dict[tuple[int, int], np.ndarray] = {}
+
+    def mask(self, state: int) -> np.ndarray:
+        """The allowed tokens of ``state`` as int32 words (EOS included when accepting); read-only."""
+        words = self._lookup(state)
+        if words is None:
+            words = _words(self.core.mask(state))
+            self._store(state, words)
+        return words
+
+    def budget_mask(self, state: int, remaining: int) -> np.ndarray:
+        """Mask of tokens after which acceptance is at most ``remaining - 1`` tokens away (EOS if accepting)."""
+        key = (state, remaining)
+        words = self._budget_masks.get(key)
+        if words is None:
+            words = _words(self.core.budget_mask(state, remaining))
+            if len(self._budget_masks) > 4096:
+                self._budget_masks.clear()
+            self._budget_masks[key] = words
+        return words
+
+    def distance(self, state: int) -> int:
+        """Tokens that always suffice to take ``state`` to acceptance."""
+        return int(self.core.distance(state))
