@@ -18,15 +18,17 @@ They are benchmark tools only, never dependencies of the package; see ``setup_pe
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import os
 import re
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-ENGINE_NAMES: tuple[str, ...] = ("ours", "xgrammar", "llguidance", "outlines")
+ENGINE_NAMES: tuple[str, ...] = ("ours", "ours-python", "xgrammar", "llguidance", "outlines")
 
 
 class EngineUnavailable(RuntimeError):
@@ -179,14 +181,20 @@ class _OursMatcher(EngineMatcher):
 
 class OursEngine(Engine):
     name = "ours"
-    notes = "pure Python + numpy; masks memoized per automaton state and shared by matchers of one constraint"
+    #: the CONSTRAIN_ENGINE value patterns are compiled under ("" keeps the default: native when built)
+    engine = ""
 
     def __init__(self) -> None:
         import constrain
+        from constrain._engine import engine_name
 
         self.c = constrain
         self.version = version_of("constrain")
         self.vocab: Any = None
+        with _engine_env(self.engine):
+            chosen = engine_name()
+        self.notes = ("native core (Rust)" if chosen == "native" else "Python + numpy reference engine") + \
+            "; masks memoized per automaton state and shared by matchers of one constraint"
 
     def setup(self, tokenizer: Any) -> dict[str, float]:
         from constrain.mask.matcher import vocabulary_slices
@@ -207,19 +215,47 @@ class OursEngine(Engine):
         return int(self.vocab.size)
 
     def compile(self, pattern: str) -> Any:
-        return self.c.regex(pattern)
+        from constrain import compile_cache
+
+        compile_cache.clear()  # a fresh constraint each time: this measures compiling, not the reuse cache
+        with _engine_env(self.engine):
+            return self.c.regex(pattern)
 
     def matcher(self, compiled: Any) -> _OursMatcher:
         return _OursMatcher(compiled.matcher(self.vocab))
 
     def describe_compiled(self, compiled: Any) -> dict[str, Any]:
         cache = compiled.mask_cache(self.vocab)
-        dfa = compiled.dfa
+        dfa = compiled.automaton
         states = getattr(dfa, "num_states", None)
         if callable(states):
             states = states()
         return {"masks_cached": len(cache._masks), "mask_cache_bytes": int(cache._bytes),
                 "dfa_states": states}
+
+
+class OursPythonEngine(OursEngine):
+    """Our Python reference engine (``CONSTRAIN_ENGINE=python``), for native-vs-Python ratios in one run."""
+
+    name = "ours-python"
+    engine = "python"
+
+
+@contextlib.contextmanager
+def _engine_env(value: str) -> Iterator[None]:
+    """``CONSTRAIN_ENGINE=value`` inside the block (nothing when ``value`` is empty)."""
+    if not value:
+        yield
+        return
+    old = os.environ.get("CONSTRAIN_ENGINE")
+    os.environ["CONSTRAIN_ENGINE"] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["CONSTRAIN_ENGINE"]
+        else:
+            os.environ["CONSTRAIN_ENGINE"] = old
 
 
 # --------------------------------------------------------------------------- xgrammar
@@ -409,6 +445,7 @@ class OutlinesEngine(Engine):
 
 _ENGINES: dict[str, Callable[[], Engine]] = {
     "ours": OursEngine,
+    "ours-python": OursPythonEngine,
     "xgrammar": XgrammarEngine,
     "llguidance": LlguidanceEngine,
     "outlines": OutlinesEngine,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .grammar.ir import Grammar
 
 from ._engine import native_module
+from .compile_cache import compiled_once
 from .errors import ConstrainError
 from .mask.matcher import DFAMaskCache, DFAMatcher, Matcher
 from .mask.native import NativeDFA, NativeMaskCache
@@ -172,6 +173,7 @@ class GrammarConstraint(Constraint):
         return GrammarMatcher(cache)
 
 
+@compiled_once
 def grammar(
     source: "str | os.PathLike[str]",
     start: str | None = None,
@@ -208,6 +210,7 @@ def grammar(
     return GrammarConstraint(load_lark(source, start=start or "start"), max_states=max_states)
 
 
+@compiled_once
 def regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES) -> Regex:
     """A constraint to strings fully matching ``pattern`` (Python syntax, ``re.fullmatch`` semantics).
 
@@ -218,6 +221,7 @@ def regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES)
     return Regex(pattern, flags, max_states=max_states)
 
 
+@compiled_once
 def choice(options: Iterable[str]) -> Choice:
     """A constraint to exactly one of ``options``.
 

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..constraints import Constraint
+from ..mask.batch import fill_masks
+from ..mask.bitmask import num_words
 from ..mask.matcher import Matcher
 from ..vocab.vocabulary import Vocabulary
 from .logits import apply_token_bitmask_
@@ -66,7 +68,8 @@ class LogitsProcessor(_Base):  # type: ignore[misc,valid-type]
             self.reset()
             self._prompt_len = int(input_ids.shape[1])
         generated = input_ids[:, self._prompt_len :].tolist()
-        words = np.stack([self._matcher_for(tuple(row)).mask() for row in generated])
+        words = np.empty((len(generated), num_words(self.vocab.size)), dtype=np.int32)
+        fill_masks([self._matcher_for(tuple(row)) for row in generated], words)
         live = {tuple(row) for row in generated}
         if len(self._by_prefix) > 64 * max(1, len(live)):
             self._by_prefix = {k: v for k, v in self._by_prefix.items() if k in live}

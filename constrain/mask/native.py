@@ -70,6 +70,7 @@ class NativeMaskCache(MaskMemo):
 
     def __init__(self, native: ModuleType, dfa: NativeDFA, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         super().__init__(vocab, max_bytes)
+        self.native = native
         self.dfa = dfa
         self.core = native.NativeMasks(dfa.core, native_vocabulary(native, vocab))
         self._budget_masks: dict[tuple[int, int], np.ndarray] = {}
@@ -88,10 +89,14 @@ class NativeMaskCache(MaskMemo):
         words = self._budget_masks.get(key)
         if words is None:
             words = _words(self.core.budget_mask(state, remaining))
-            if len(self._budget_masks) > 4096:
-                self._budget_masks.clear()
-            self._budget_masks[key] = words
+            self._remember_budget(state, remaining, words)
         return words
+
+    def _remember_budget(self, state: int, remaining: int, words: np.ndarray) -> None:
+        """Memoize a budget mask (the memo is cleared past 4,096 entries)."""
+        if len(self._budget_masks) > 4096:
+            self._budget_masks.clear()
+        self._budget_masks[(state, remaining)] = words
 
     def distance(self, state: int) -> int:
         """Tokens that always suffice to take ``state`` to acceptance."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import RegexError, UnsupportedRegex
 from .charset import Ranges, ascii_class_ranges, complement, normalize, python_class_ranges
-from .ir import Alt, Chars, Concat, Empty, Node, Repeat
+from .ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
 
 SUPPORTED_FLAGS = re.IGNORECASE | re.DOTALL | re.VERBOSE | re.ASCII | re.UNICODE | re.MULTILINE
 
@@ -85,6 +85,15 @@ def _find(pattern: str, needles: tuple[str, ...], skip_start: bool = False, skip
     return None
 
 
+def _single_point(node: Node) -> bytes | None:
+    """The UTF-8 bytes of a one-code-point class (a literal), so runs of literals become one ``Bytes`` node."""
+    if isinstance(node, Chars) and len(node.ranges) == 1:
+        lo, hi = node.ranges[0]
+        if lo == hi and not 0xD800 <= lo <= 0xDFFF:
+            return chr(lo).encode("utf-8")
+    return None
+
+
 class _Converter:
     """Walks ``re``'s parse tree, carrying scoped flags and anchor context."""
 
@@ -111,7 +120,14 @@ class _Converter:
             node_start = at_start and idx <= first_real
             node_end = at_end and idx >= last_real - 1
             node = self.node(op, av, flags, node_start, node_end, idx < first_real, idx >= last_real)
-            if not isinstance(node, Empty):
+            if isinstance(node, Empty):
+                continue
+            point = _single_point(node)
+            if point is not None and out and isinstance(out[-1], Bytes):
+                out[-1] = Bytes(out[-1].data + point)
+            elif point is not None:
+                out.append(Bytes(point))
+            else:
                 out.append(node)
         if not out:
             return Empty()

@@ -13,10 +13,12 @@ from typing import Callable
 
 import numpy as np
 
+from .._engine import native_module
 from ..errors import LimitExceeded, UnsupportedSchema
 from ..regex.dfa import DEAD, LazyDFA
 from ..regex.ir import Alt, ByteDFA, Chars, Concat, Empty, Node, NodeGraph, Repeat, RuleRef
-from ..regex.nfa import NFA, _fragment
+from ..regex.nfa import DEFAULT_MAX_NFA_STATES, NFA, _fragment
+from ..regex.wire import encode as encode_ir
 
 DEFAULT_OP_STATES = 20_000
 """Default bound on the states of one determinized operand or product."""
@@ -183,6 +185,15 @@ def _explored(node: Node, max_states: int) -> tuple[LazyDFA, np.ndarray]:
 
 def _product(nodes: list[Node], negate: list[bool], max_states: int) -> Node:
     """The language of strings accepted by every ``nodes[i]`` (rejected where ``negate[i]``)."""
+    native = native_module()
+    if native is not None:
+        if any(has_rule_ref(n) for n in nodes):
+            raise NeedsGrammar()
+        found = native.product([encode_ir([n]) for n in nodes], negate, max_states, DEFAULT_MAX_NFA_STATES)
+        if found is None:
+            return NOTHING
+        count, moves, accepting = found
+        return ByteDFA(count, tuple(moves), frozenset(accepting))
     parts = [_explored(n, max_states) for n in nodes]
     start = tuple(d.start for d, _ in parts)
     index = {start: 0}
@@ -261,6 +272,9 @@ def is_empty(node: Node) -> bool:
     # A rule's language is taken to be non-empty: pruning on it stays exact (an empty rule only leaves
     # edges nothing can cross), and the grammar conversion drops unproductive rules.
     node = map_rule_refs(node, lambda _ref: Empty())
+    native = native_module()
+    if native is not None:
+        return bool(native.is_empty(encode_ir([node]), DEFAULT_MAX_NFA_STATES))
     dfa = lazy_dfa(node, 10)
     return dfa.start == DEAD
 

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod dfa;
 pub mod error;
 pub mod nfa;
+pub mod ops;
 pub mod regular;
 pub mod utf8;
 pub mod vocab;

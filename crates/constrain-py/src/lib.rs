@@ -174,14 +174,18 @@ impl NativeRegular {
 struct NativeMasks {
     regular: Arc<Mutex<Regular>>,
     vocab: Arc<Vocab>,
-    budget: Mutex<Budget>,
+    budget: Arc<Mutex<Budget>>,
 }
 
 #[pymethods]
 impl NativeMasks {
     #[new]
     fn new(regular: &NativeRegular, vocab: &NativeVocab) -> Self {
-        NativeMasks { regular: regular.inner.clone(), vocab: vocab.inner.clone(), budget: Mutex::new(Budget::default()) }
+        NativeMasks {
+            regular: regular.inner.clone(),
+            vocab: vocab.inner.clone(),
+            budget: Arc::new(Mutex::new(Budget::default())),
+        }
     }
 
     /// The allowed-token bitmask of `state` as little-endian int32 words (EOS set when accepting).
@@ -216,9 +220,125 @@ impl NativeMasks {
     }
 }
 
+/// One row of a batch: whose masks, which state, and the token budget (`None`: the plain mask).
+struct Job {
+    regular: Arc<Mutex<Regular>>,
+    vocab: Arc<Vocab>,
+    budget: Arc<Mutex<Budget>>,
+    state: u32,
+    remaining: Option<i64>,
+}
+
+fn run_job(job: &Job) -> Result<Vec<u32>, Failure> {
+    let mut r = lock(&job.regular)?;
+    check_state(&r, job.state)?;
+    match job.remaining {
+        None => Ok(r.mask(&job.vocab, job.state)?),
+        Some(left) => {
+            let mut b = lock(&job.budget)?;
+            Ok(b.mask(&mut r.dfa, &job.vocab, job.state, left)?)
+        }
+    }
+}
+
+/// Masks of a whole batch in one call: `(masks, state, remaining or None)` per row, computed with the
+/// GIL released, rows of different constraints on parallel threads (rows of one constraint share its
+/// automaton and run one after another). Returns each row's words as bytes, in order.
+#[pyfunction]
+#[pyo3(signature = (jobs, threads = 0))]
+fn compute_masks<'py>(
+    py: Python<'py>,
+    jobs: Vec<(PyRef<'py, NativeMasks>, u32, Option<i64>)>,
+    threads: usize,
+) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+    let jobs: Vec<Job> = jobs
+        .iter()
+        .map(|(m, state, remaining)| Job {
+            regular: m.regular.clone(),
+            vocab: m.vocab.clone(),
+            budget: m.budget.clone(),
+            state: *state,
+            remaining: *remaining,
+        })
+        .collect();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: Vec<(*const Mutex<Regular>, usize)> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let key = Arc::as_ptr(&job.regular);
+        match group_of.iter().find(|(k, _)| *k == key) {
+            Some(&(_, g)) => groups[g].push(i),
+            None => {
+                group_of.push((key, groups.len()));
+                groups.push(vec![i]);
+            }
+        }
+    }
+    let limit = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    let workers = limit.min(groups.len()).max(1);
+    let results = guarded(py, || {
+        let mut out: Vec<Option<Vec<u32>>> = vec![None; jobs.len()];
+        if workers == 1 {
+            for (i, job) in jobs.iter().enumerate() {
+                out[i] = Some(run_job(job)?);
+            }
+            return Ok(out);
+        }
+        let computed: Vec<Result<Vec<(usize, Vec<u32>)>, Failure>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let mine: Vec<usize> = groups.iter().skip(w).step_by(workers).flatten().copied().collect();
+                    let jobs = &jobs;
+                    scope.spawn(move || {
+                        let mut done = Vec::with_capacity(mine.len());
+                        for i in mine {
+                            done.push((i, run_job(&jobs[i])?));
+                        }
+                        Ok(done)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(Err(Failure::Poisoned))).collect()
+        });
+        for part in computed {
+            for (i, words) in part? {
+                out[i] = Some(words);
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(results.iter().map(|w| words_to_bytes(py, w.as_deref().unwrap_or(&[]))).collect())
+}
+
+/// Whether the IR's language is empty.
+#[pyfunction]
+fn is_empty(py: Python<'_>, ir: Vec<u8>, max_nfa_states: usize) -> PyResult<bool> {
+    guarded(py, move || Ok(constrain_core::ops::is_empty(&ir, max_nfa_states)?))
+}
+
+/// A trimmed byte DFA `(num_states, moves, accepting)` for the product of the operands (strings each
+/// accepts, or rejects where `negate`), or `None` for the empty language.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn product(
+    py: Python<'_>,
+    irs: Vec<Vec<u8>>,
+    negate: Vec<bool>,
+    max_states: usize,
+    max_nfa_states: usize,
+) -> PyResult<Option<(u32, Vec<(u32, u8, u8, u32)>, Vec<u32>)>> {
+    if irs.len() != negate.len() {
+        return Err(PyValueError::new_err("one negate flag per operand"));
+    }
+    let found = guarded(py, move || Ok(constrain_core::ops::product(&irs, &negate, max_states, max_nfa_states)?))?;
+    Ok(found.map(|d| (d.num_states, d.moves, d.accept)))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("IR_VERSION", IR_VERSION)?;
+    m.add_function(wrap_pyfunction!(is_empty, m)?)?;
+    m.add_function(wrap_pyfunction!(product, m)?)?;
+    m.add_function(wrap_pyfunction!(compute_masks, m)?)?;
     m.add_class::<NativeVocab>()?;
     m.add_class::<NativeRegular>()?;
     m.add_class::<NativeMasks>()?;
