@@ -43,6 +43,7 @@ from typing import Union
 
 from constrain.errors import GrammarError
 from constrain.grammar.ir import Grammar, Lexeme, Origin, Rule
+from constrain.grammar.source import read_source
 
 __all__ = ["load_ebnf"]
 
@@ -760,35 +761,26 @@ class _Compiler:
 
 # ----------------------------------------------------------------------------------------------- entry
 
-def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
-    """The grammar text and its file name (``None`` for inline text)."""
-    candidate = os.fspath(text_or_path)
-    if "\n" not in candidate and "::=" not in candidate and os.path.isfile(candidate):
-        with open(candidate, encoding="utf-8") as f:
-            return f.read(), os.path.abspath(candidate)
-    return candidate, None
+def load_ebnf(source: str | os.PathLike[str], start: str = "root") -> Grammar:
+    """Load an EBNF (GBNF / xgrammar dialect) grammar into a validated ``Grammar`` starting at ``start``.
 
-
-def load_ebnf(text_or_path: str | os.PathLike, start: str = "root") -> Grammar:
-    """Load an EBNF (GBNF / xgrammar dialect) grammar, given as text or a file path, into a validated
-    ``Grammar`` starting at ``start``.
-
-    Raises ``GrammarError`` with the construct, line and column for syntax errors and refused constructs
-    (see the module documentation).
+    A ``str`` is grammar text and an ``os.PathLike`` such as ``pathlib.Path`` is a grammar file (never a
+    string naming a file). Raises ``GrammarError`` with the construct, line and column for syntax errors and
+    refused constructs (see the module documentation).
     """
-    text, source = _read(text_or_path)
-    tokens = _Lexer(text, source).tokens()
+    text, source_name = read_source(source)
+    tokens = _Lexer(text, source_name).tokens()
     seen: dict[str, _Token] = {}
     for token in tokens:
         if token.kind == "rule":
             if token.text in seen:
                 first = seen[token.text]
                 raise GrammarError(f"rule '{token.text}' is defined more than once (first at line {first.line})",
-                                   token.text, token.line, token.column, source)
+                                   token.text, token.line, token.column, source_name)
             seen[token.text] = token
     if start not in seen:
-        raise GrammarError(f"start rule '{start}' is not defined", start, source=source)
-    parser = _Parser(tokens, source)
+        raise GrammarError(f"start rule '{start}' is not defined", start, source=source_name)
+    parser = _Parser(tokens, source_name)
     compiler = _Compiler()
     for name, body in parser.rules():
         compiler.define(name.text, body, parser.origin(name))

@@ -1,8 +1,14 @@
 """Lark grammars -> the grammar IR (``constrain.grammar.ir.Grammar``).
 
-The ``lark`` package parses the grammar file, resolves ``%import`` (``common.*`` and files next to the
-grammar), templates, ``%override``/``%extend``, and expands EBNF (``[]``, ``?``, ``*``, ``+``, ``~ n..m``)
-into plain rules. Each terminal becomes one ``Lexeme`` holding lark's combined Python regex.
+The ``lark`` package parses the grammar, resolves ``%import``, templates, ``%override``/``%extend``, and
+expands EBNF (``[]``, ``?``, ``*``, ``+``, ``~ n..m``) into plain rules. Each terminal becomes one ``Lexeme``
+holding lark's combined Python regex.
+
+Imports follow where the grammar came from (``str`` is text, ``os.PathLike`` is a file, see
+``constrain.grammar.source``). Grammar text may import only from lark's bundled grammar library
+(``%import common.WS``), so text from an untrusted source can never make us read a file; any other import
+in text is a ``GrammarError`` naming it and its line. A grammar file may also import grammar files next to it
+(``%import .lib.item``) or in its folder.
 
 Language semantics: *dynamic (scannerless) lexing*. A text is in the language when SOME split of it into
 terminals (with ignored terminals allowed between any two terminals and at both ends) is a sentence of the
@@ -28,9 +34,11 @@ and terminals that match the empty string; plus everything lark itself rejects.
 """
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lark.exceptions import LarkError
 from lark.grammar import Rule as LarkRule
@@ -41,6 +49,7 @@ from lark.tree import Tree
 
 from constrain.errors import GrammarError
 from constrain.grammar.ir import Grammar, Lexeme, Origin, Rule
+from constrain.grammar.source import read_source
 
 try:  # Python >= 3.11
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -148,6 +157,16 @@ def _push_children(arg: object, todo: list) -> None:
             _push_children(item, todo)
 
 
+@dataclass(frozen=True)
+class _Import:
+    """One ``%import`` statement: its module path, whether it is relative (``%import .x``), and where it is."""
+
+    module: tuple[str, ...]
+    relative: bool
+    line: int
+    column: int
+
+
 @dataclass
 class _Source:
     """The top-level grammar text and where its definitions and literals are."""
@@ -156,6 +175,7 @@ class _Source:
     name: str | None
     definitions: dict[str, Origin]
     literals: dict[str, Origin]
+    imports: list[_Import] = field(default_factory=list)
 
     def origin(self, line: int, column: int) -> Origin:
         return Origin(line, column, self.name)
@@ -173,15 +193,6 @@ class _Source:
                 column = m.start() - (self.text.rfind("\n", 0, m.start()) + 1) + 1
                 return self.origin(line, column)
         return None
-
-
-def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
-    """The grammar text and its file name (``None`` for inline text)."""
-    candidate = os.fspath(text_or_path)
-    if "\n" not in candidate and os.path.isfile(candidate):
-        with open(candidate, encoding="utf-8") as f:
-            return f.read(), os.path.abspath(candidate)
-    return candidate, None
 
 
 def _lark_error(exc: Exception, source_name: str | None) -> GrammarError:
@@ -215,6 +226,7 @@ def _index_source(text: str, source_name: str | None) -> _Source:
         elif stmt.data == "import":
             for tok in stmt.scan_values(lambda v: isinstance(v, Token)):
                 source.definitions.setdefault(str(tok), source.origin(tok.line, tok.column))
+            source.imports.append(_import_of(stmt))
             continue
         else:
             continue
@@ -223,6 +235,40 @@ def _index_source(text: str, source_name: str | None) -> _Source:
     for tok in tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("STRING", "REGEXP")):
         source.literals.setdefault(str(tok), source.origin(tok.line, tok.column))
     return source
+
+
+def _import_of(stmt: Tree) -> _Import:
+    """The module an ``import`` statement of lark's grammar tree reads, as lark itself splits it."""
+    path = stmt.children[0]
+    names = [str(tok) for tok in path.children]
+    multi = len(stmt.children) > 1 and isinstance(stmt.children[1], Tree)
+    module = tuple(names if multi else names[:-1])
+    first = path.children[0]
+    return _Import(module, path.data == "import_rel", first.line, first.column)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_library() -> frozenset[str]:
+    """The grammar modules lark ships in its package (``common``, ...): text may import from these only."""
+    folder = importlib.resources.files("lark").joinpath("grammars")
+    return frozenset(p.name[:-len(".lark")] for p in folder.iterdir() if p.name.endswith(".lark"))
+
+
+def _refuse_text_imports(source: _Source) -> None:
+    """Refuse any ``%import`` in grammar text that would read a file (anything but lark's bundled library)."""
+    library = _bundled_library()
+    for imp in source.imports:
+        if not imp.module or (not imp.relative and len(imp.module) == 1 and imp.module[0] in library):
+            continue
+        line = source.text.splitlines()[imp.line - 1]
+        column = line.find("%import") + 1 or imp.column
+        statement = line.strip()
+        if imp.relative:
+            what = "a relative import reads a file"
+        else:
+            what = f"'{'.'.join(imp.module)}' is not in lark's bundled library ({', '.join(sorted(library))})"
+        raise source.error(f"{statement!r}: {what}; file imports are only allowed in grammar files (load one "
+                           "with a pathlib.Path)", statement, source.origin(imp.line, column))
 
 
 def _refuse_declare(source: _Source) -> None:
@@ -331,41 +377,47 @@ def _lexeme(term: TerminalDef, source: _Source, origin: Origin | None) -> Lexeme
     return Lexeme(term.name, text, flags, None, term.priority, excluded)
 
 
-def load_lark(text_or_path: str | os.PathLike, start: str = "start") -> Grammar:
-    """Load a Lark grammar (file path or grammar text) into a validated ``Grammar`` starting at ``start``.
+def load_lark(source: str | os.PathLike[str], start: str = "start") -> Grammar:
+    """Load a Lark grammar into a validated ``Grammar`` starting at ``start``.
 
-    Relative ``%import``s resolve next to the grammar file (or the current directory for inline text).
-    Raises ``GrammarError`` with the construct, line and column for anything refused (see module docs).
+    A ``str`` is grammar text (it may import only from lark's bundled library, such as ``%import common.WS``);
+    an ``os.PathLike`` such as ``pathlib.Path`` is a grammar file, whose relative ``%import``s resolve next to
+    it. Raises ``GrammarError`` with the construct, line and column for anything refused (see module docs).
     """
-    text, source_name = _read(text_or_path)
-    source = _index_source(text, source_name)
-    _refuse_declare(source)
-    base_name = source_name or os.path.join(os.getcwd(), "<grammar>")
-    builder = GrammarBuilder(False, [os.path.dirname(base_name)])
+    text, source_name = read_source(source)
+    indexed = _index_source(text, source_name)
+    _refuse_declare(indexed)
+    if source_name is None:
+        _refuse_text_imports(indexed)
+        builder = GrammarBuilder(False, [])
+        grammar_name = "<grammar text>"
+    else:
+        builder = GrammarBuilder(False, [os.path.dirname(source_name)])
+        grammar_name = source_name
     try:
-        builder.load_grammar(text, base_name)
+        builder.load_grammar(text, grammar_name)
     except (LarkError, OSError) as exc:
         raise _lark_error(exc, source_name) from None
-    _check_symbols(builder, source)
+    _check_symbols(builder, indexed)
     try:
         terminals, lark_rules, ignore = builder.build().compile([start], ())
     except LarkError as exc:
         raise _lark_error(exc, source_name) from None
     if start not in {r.origin.name for r in lark_rules} and start not in builder._definitions:
-        raise source.error(f"start rule '{start}' is not defined", start, None)
-    import_fallback = next((o for n, o in source.definitions.items() if n not in builder._definitions), None)
+        raise indexed.error(f"start rule '{start}' is not defined", start, None)
+    import_fallback = next((o for n, o in indexed.definitions.items() if n not in builder._definitions), None)
     origins: dict[str, Origin] = {}
     lexemes: dict[str, Lexeme] = {}
     for term in terminals:
-        origin = _origin_of(term.name, source, None)
+        origin = _origin_of(term.name, indexed, None)
         if origin is None and term.pattern.raw is not None:
-            origin = source.literals.get(term.pattern.raw)
+            origin = indexed.literals.get(term.pattern.raw)
         if origin is not None:
             origins[term.name] = origin
-        lexemes[term.name] = _lexeme(term, source, origin)
+        lexemes[term.name] = _lexeme(term, indexed, origin)
     rules = tuple(_rule(r) for r in lark_rules)
     for rule in rules:
-        origin = _origin_of(rule.lhs, source, import_fallback)
+        origin = _origin_of(rule.lhs, indexed, import_fallback)
         if origin is not None:
             origins.setdefault(rule.lhs, origin)
     return Grammar(start, rules, lexemes, tuple(dict.fromkeys(ignore)), origins).validate()

@@ -2,9 +2,14 @@
 
 Endpoints: ``GET /v1/models``, ``POST /v1/chat/completions`` and ``POST /v1/completions``
 (with ``stream`` as server-sent events). Decoding is held to ``response_format``
-(``json_schema``, ``json_object``) or to our extension fields ``regex``, ``choice`` and
-``grammar`` (see :mod:`constrain.openai_compat.protocol`), so any OpenAI client gets output
-that follows the format exactly. ``n`` choices are decoded in one batch.
+(``json_schema``, ``json_object``) or to our extension fields ``regex``, ``choice``, ``grammar``
+(grammar text) and ``grammar_name`` (see :mod:`constrain.openai_compat.protocol`), so any OpenAI
+client gets output that follows the format exactly. ``n`` choices are decoded in one batch.
+
+A request never makes the server read a file: ``grammar`` is always grammar text. Grammar files are
+the operator's choice: ``constrain serve --grammar sql=grammars/sqlite.lark`` (or
+``Server(..., grammars={"sql": Path("grammars/sqlite.lark")})``) registers one, compiled once at
+start, that a request picks with ``"grammar_name": "sql"``.
 
 Built on the standard library's threading HTTP server: requests are parsed concurrently
 and generation runs one request at a time (a CPU model gains nothing from more). It is
@@ -13,14 +18,20 @@ meant for local use and tests; it binds to 127.0.0.1 unless told otherwise.
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Iterator, Mapping
 
+from ..constraints import Constraint
 from .protocol import RequestError, output_from_body
 
+GRAMMAR_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+EBNF_SUFFIXES = (".ebnf", ".gbnf")
 FINISH = {"eos": "stop", "complete": "stop", "stop": "stop", "length": "length", "dead_end": "length", "cancelled": "stop"}
 MAX_TOKENS_LIMIT = 4096
 
@@ -56,13 +67,36 @@ def _message_text(content: Any) -> str:
     raise RequestError("message content must be a string or a list of text parts", param="messages")
 
 
+def compile_grammars(grammars: Mapping[str, "str | os.PathLike[str] | Constraint"]) -> dict[str, Constraint]:
+    """The operator's named grammars as constraints: a path is a grammar file (EBNF for ``.ebnf``/``.gbnf``,
+    Lark otherwise), a ``str`` is Lark grammar text, a constraint is used as it is.
+
+    Raises ``ValueError`` for a bad name; a missing or invalid file fails here, at start, not per request.
+    """
+    from ..constraints import grammar
+
+    compiled: dict[str, Constraint] = {}
+    for name, spec in grammars.items():
+        if not isinstance(name, str) or not GRAMMAR_NAME.fullmatch(name):
+            raise ValueError(f"grammar name {name!r} must be 1-64 letters, digits, '_', '.' or '-'")
+        if isinstance(spec, Constraint):
+            compiled[name] = spec
+        elif isinstance(spec, os.PathLike):
+            syntax = "ebnf" if Path(spec).suffix.lower() in EBNF_SUFFIXES else "lark"
+            compiled[name] = grammar(spec, syntax=syntax)
+        else:
+            compiled[name] = grammar(spec)
+    return compiled
+
+
 class Engine:
     """The model side of the server: prompt building and constrained decoding, one request at a time."""
 
-    def __init__(self, model: Any, tokenizer: Any, name: str) -> None:
+    def __init__(self, model: Any, tokenizer: Any, name: str, grammars: Mapping[str, Constraint] | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
+        self.grammars = dict(grammars or {})
         self.created = int(time.time())
         self.lock = threading.Lock()
 
@@ -94,7 +128,7 @@ class Engine:
             "seed": _number(body, "seed", None, int, -(2**63), 2**63 - 1),
             "n": _number(body, "n", 1, int, 1, 16),
             "stop": _stops(body),
-            "output": output_from_body(body),
+            "output": output_from_body(body, self.grammars),
         }
 
     def _constraint(self, output: Any) -> Any:
@@ -288,11 +322,24 @@ class _Handler(BaseHTTPRequestHandler):
 class Server:
     """An OpenAI-compatible server over ``model``; ``start()`` runs it on a background thread.
 
+    ``grammars`` maps names to grammar files (``pathlib.Path``), grammar text or constraints that a request
+    may pick with ``"grammar_name"``; they are compiled here, once.
+
     >>> # with Server(model, tokenizer, port=0) as server: openai.OpenAI(base_url=server.url, api_key="x")
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, name: str = "constrain", host: str = "127.0.0.1", port: int = 8000) -> None:
-        handler = type("Handler", (_Handler,), {"engine": Engine(model, tokenizer, name)})
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str = "constrain",
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        grammars: Mapping[str, "str | os.PathLike[str] | Constraint"] | None = None,
+    ) -> None:
+        engine = Engine(model, tokenizer, name, compile_grammars(grammars or {}))
+        handler = type("Handler", (_Handler,), {"engine": engine})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -336,10 +383,23 @@ class Server:
 def _cmd_serve(args: Any) -> int:
     import sys
 
+    from ..errors import ConstrainError
     from ..generate.models import load_model
 
+    files: dict[str, Path] = {}
+    for name, path in args.grammar or []:
+        if name in files:
+            print(f"constrain serve: --grammar {name} is given twice", file=sys.stderr)
+            return 2
+        files[name] = path
+    try:
+        grammars = compile_grammars(files)
+    except (ConstrainError, OSError, ValueError) as e:
+        print(f"constrain serve: cannot load a --grammar file: {e}", file=sys.stderr)
+        return 2
     model, tokenizer = load_model(args.model)
-    server = Server(model, tokenizer, name=args.served_model_name or args.model, host=args.host, port=args.port)
+    server = Server(model, tokenizer, name=args.served_model_name or args.model, host=args.host, port=args.port,
+                    grammars=grammars)
     print(f"serving {args.model} at {server.url} (Ctrl-C to stop)", file=sys.stderr)
     try:
         server.serve_forever()
@@ -350,6 +410,18 @@ def _cmd_serve(args: Any) -> int:
     return 0
 
 
+def _named_grammar_file(value: str) -> tuple[str, Path]:
+    """Parse ``--grammar NAME=PATH`` into ``(name, path)``; the file must exist."""
+    import argparse
+
+    name, sep, path = value.partition("=")
+    if not sep or not GRAMMAR_NAME.fullmatch(name) or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH with NAME made of letters, digits, '_', '.' or '-': {value!r}")
+    if not os.path.isfile(path):
+        raise argparse.ArgumentTypeError(f"no grammar file at {path!r}")
+    return name, Path(path)
+
+
 def add_serve_parser(subparsers: Any) -> Any:
     """Add the ``serve`` subcommand to the ``constrain`` command's subparsers."""
     p = subparsers.add_parser("serve", help="serve a local model over an OpenAI-compatible HTTP API with constrained decoding")
@@ -357,5 +429,8 @@ def add_serve_parser(subparsers: Any) -> Any:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--served-model-name", default=None, help="the model id clients send (default: --model)")
+    p.add_argument("--grammar", action="append", type=_named_grammar_file, metavar="NAME=PATH",
+                   help="a grammar file (Lark; EBNF for .ebnf/.gbnf) that requests may use with "
+                        "\"grammar_name\": \"NAME\" (repeatable); requests never name files themselves")
     p.set_defaults(func=_cmd_serve)
     return p

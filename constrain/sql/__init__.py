@@ -10,8 +10,9 @@
 (True, False)
 
 ``from_sqlite`` builds the constraint (see :mod:`constrain.sql.specialize` for exactly what it enforces and
-what it cannot); ``generate_sql`` samples candidates under it, runs each on a read-only connection with a
-time limit, and chooses among those that run by result-set vote or mean log-probability.
+what it cannot); ``generate_sql`` samples candidates under it, runs each with :func:`execute` (read-only by
+SQLite's authorizer, whatever produced the SQL, within a time and size budget), and chooses among those that
+run by result-set vote or mean log-probability.
 """
 from __future__ import annotations
 
@@ -22,24 +23,31 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..constraints import GrammarConstraint
-from .execute import Execution, execute, result_key
+from .execute import DEFAULT_MAX_BYTES, Execution, execute, result_key
 from .schema import Schema, connect_read_only, read_schema, schema_from_sql
-from .specialize import specialised_grammar
+from .specialize import grammar_functions, specialised_grammar
 
 __all__ = ["SQLConstraint", "SQLResult", "Schema", "from_sqlite", "from_schema", "generate_sql", "execute",
            "connect_read_only", "read_schema", "schema_from_sql"]
 
 
 class SQLConstraint(GrammarConstraint):
-    """SQL statements valid for one database (a specialised ``grammars/sqlite.lark``)."""
+    """SQL statements valid for one database (a specialised ``grammars/sqlite.lark``).
 
-    def __init__(self, schema: Schema, grammar_text: str, read_only: bool) -> None:
+    ``functions`` are the SQL functions its queries can call; :func:`generate_sql` lets a query call only these
+    (``None``: SQLite's built-in functions).
+    """
+
+    def __init__(
+        self, schema: Schema, grammar_text: str, read_only: bool, functions: frozenset[str] | None = None
+    ) -> None:
         from ..grammar.lark_frontend import load_lark
 
         super().__init__(load_lark(grammar_text), description=f"SQLite over {len(schema.tables)} tables")
         self.schema = schema
         self.grammar_text = grammar_text
         self.read_only = read_only
+        self.functions = functions
 
 
 def _function_signatures(conn: sqlite3.Connection) -> dict[str, set[int]]:
@@ -75,7 +83,8 @@ def from_schema(
             functions = _function_signatures(conn)
         finally:
             conn.close()
-    return SQLConstraint(schema, specialised_grammar(schema, functions, read_only, comments, scoped), read_only)
+    text = specialised_grammar(schema, functions, read_only, comments, scoped)
+    return SQLConstraint(schema, text, read_only, grammar_functions(functions))
 
 
 def from_sqlite(
@@ -150,13 +159,17 @@ def generate_sql(
     temperature: float = 0.7,
     seed: int | None = 0,
     timeout_s: float = 2.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> SQLResult:
     """Answer ``question`` with SQL: ``n`` candidates (one batch), each run read-only with a time limit.
 
     ``constraint``: ``"database"`` (default) specialises the grammar to ``db``; pass any constraint (such as
-    ``constrain.grammar("grammars/sqlite.lark")``) or ``None`` for free text. Among candidates that run,
-    ``choose="vote"`` keeps the most common result set (ties: higher mean log-probability), and
-    ``"logprob"`` the highest mean log-probability. With ``n=1`` and ``temperature=0`` this is greedy decoding.
+    ``constrain.grammar(Path("grammars/sqlite.lark"))``) or ``None`` for free text. Whatever the constraint,
+    each candidate runs through :func:`execute`: read-only, limited to ``timeout_s`` seconds and ``max_bytes``
+    per value, and (with an :class:`SQLConstraint`) calling only the functions its grammar allows; every failure
+    is recorded on the attempt, never raised. Among candidates that run, ``choose="vote"`` keeps the most
+    common result set (ties: higher mean log-probability), and ``"logprob"`` the highest mean log-probability.
+    With ``n=1`` and ``temperature=0`` this is greedy decoding.
     """
     from ..generate.api import _prompt_ids
     from ..sampling.batch import decode_batch
@@ -164,8 +177,6 @@ def generate_sql(
     own = not isinstance(db, sqlite3.Connection)
     conn = connect_read_only(db) if own else db  # type: ignore[arg-type]
     try:
-        if not own:
-            conn.execute("PRAGMA query_only = 1")
         schema = read_schema(conn)
         if constraint == "database":
             constraint = from_schema(schema, functions=_function_signatures(conn))
@@ -176,10 +187,11 @@ def generate_sql(
         ids = _prompt_ids(tokenizer, prompt, None)
         batch = decode_batch(model, tokenizer, ids, n, constraint, max_new_tokens=max_new_tokens,  # type: ignore[arg-type]
                              temperatures=temperature, seed=seed)
+        allowed = constraint.functions if isinstance(constraint, SQLConstraint) else None
         attempts = []
         for row in batch.rows:
             sql = row.text.strip()
-            ran = execute(conn, sql, timeout_s=timeout_s) if sql else None
+            ran = execute(conn, sql, timeout_s=timeout_s, max_bytes=max_bytes, functions=allowed) if sql else None
             attempts.append(SQLAttempt(sql, row.mean_logprob, row.finish_reason, ran))
     finally:
         if own:

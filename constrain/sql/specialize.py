@@ -40,7 +40,7 @@ from pathlib import Path
 
 from .schema import Schema
 
-__all__ = ["specialised_grammar", "identifier_excluding", "GRAMMAR_PATH", "RESERVED"]
+__all__ = ["specialised_grammar", "grammar_functions", "identifier_excluding", "GRAMMAR_PATH", "RESERVED"]
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammars" / "sqlite.lark"
 
@@ -55,6 +55,9 @@ LEFT_OUT = frozenset("""load_extension fts3_tokenizer fts5 fts5_source_id bm25 h
 optimize rtreecheck rtreedepth rtreenode changes total_changes last_insert_rowid random randomblob zeroblob subtype
 sqlite_log sqlite_compileoption_get sqlite_compileoption_used sqlite_source_id sqlite_version like glob match
 regexp""".split())
+
+OPERATOR_FUNCTIONS = frozenset({"like", "glob", "regexp", "match", "->", "->>"})
+"""Functions SQLite calls for operators of the grammar (``x LIKE y`` calls ``like``, ``j -> p`` calls ``->``)."""
 
 _WORD_END = "(?![A-Za-z0-9_\\x80-\\U0010ffff])"
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -167,11 +170,22 @@ def _scoped_selects(text: str, schema: Schema, tables: list[str], table_terms: l
     return text + "\n// ---------------------------------------------------------------- column scopes\n" + "\n".join(out) + "\n"
 
 
+def _callable(name: str) -> bool:
+    """Whether the grammar lets a query call the function ``name`` by name."""
+    return name not in WINDOW_ONLY and name not in LEFT_OUT and bool(_BARE.match(name)) and name not in RESERVED
+
+
+def grammar_functions(signatures: dict[str, set[int]]) -> frozenset[str]:
+    """The SQL functions a query of the specialised grammar can make SQLite call: the functions it names, and
+    those behind its operators (``LIKE``, ``GLOB``, ``->``...) that the connection has."""
+    return frozenset(fn for fn in signatures if _callable(fn)) | (OPERATOR_FUNCTIONS & set(signatures))
+
+
 def _functions(schema: Schema, signatures: dict[str, set[int]]) -> tuple[list[str], list[str]]:
     """Rules and terminals for function calls, one terminal per distinct argument-count signature."""
     groups: dict[tuple[int, ...], list[str]] = {}
     for fn, nargs in signatures.items():
-        if fn in WINDOW_ONLY or fn in LEFT_OUT or not _BARE.match(fn) or fn in RESERVED:
+        if not _callable(fn):
             continue
         groups.setdefault(tuple(sorted(nargs)), []).append(fn)
     alternatives, terminals = [], []

@@ -5,6 +5,7 @@ import os
 import random
 import re
 import warnings
+from pathlib import Path
 
 import lark
 import pytest
@@ -41,12 +42,12 @@ def streg_regexes() -> list[str]:
 
 @pytest.fixture(scope="module")
 def sql():
-    return TextRecognizer(EarleyParser(load_lark(os.path.join(ROOT, "grammars", "sqlite.lark"))))
+    return TextRecognizer(EarleyParser(load_lark(Path(ROOT, "grammars", "sqlite.lark"))))
 
 
 @pytest.fixture(scope="module")
 def rx():
-    return TextRecognizer(EarleyParser(load_lark(os.path.join(ROOT, "grammars", "regex.lark"))))
+    return TextRecognizer(EarleyParser(load_lark(Path(ROOT, "grammars", "regex.lark"))))
 
 
 def test_geoquery_gold_sql_accepted(sql):
@@ -106,7 +107,7 @@ def test_sql_words_stay_whole_like_sqlite():
     comments, as in SQLite's tokenizer: SQLite itself is the oracle."""
     import sqlite3
 
-    constraint = __import__("constrain").grammar(os.path.join(ROOT, "grammars", "sqlite.lark"))
+    constraint = __import__("constrain").grammar(Path(ROOT, "grammars", "sqlite.lark"))
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (a, b, fromt)")
     for text in ["SELECT a FROM t", "SELECTa FROM t", "SELECT a FROMt", "SELECT 1abc", "SELECT --1", "SELECT - -1",

@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.data import SHARED as SHARED_DATA
 XGRAMMAR = str(SHARED_DATA / "grammars" / "xgrammar")
 
 
-def constraint(text: str, start: str = "root") -> GrammarConstraint:
+def constraint(text: str | Path, start: str = "root") -> GrammarConstraint:
     return GrammarConstraint(load_ebnf(text, start=start))
 
 
@@ -43,7 +44,7 @@ def assert_prefixes(g: GrammarConstraint, s: str) -> None:
     assert g.accepts_prefix(s) and g.accepts_prefix(s[: len(s) // 2])
 
 
-def refusal(text: str, start: str = "root") -> GrammarError:
+def refusal(text: str | Path, start: str = "root") -> GrammarError:
     with pytest.raises(GrammarError) as info:
         load_ebnf(text, start=start)
     return info.value
@@ -152,13 +153,27 @@ def test_repetition_is_expanded_exactly() -> None:
 def test_custom_start_and_file_path(tmp_path) -> None:
     path = tmp_path / "g.ebnf"
     path.write_text('root ::= "r"\nother ::= "o"\n', encoding="utf-8")
-    assert constraint(str(path)).accepts("r")
-    assert constraint(str(path), start="other").accepts("o")
+    assert constraint(path).accepts("r")
+    assert constraint(path, start="other").accepts("o")
     bad = tmp_path / "bad.ebnf"
     bad.write_text('root ::= "a"\n  | missing\n', encoding="utf-8")
-    err = refusal(str(bad))
+    err = refusal(bad)
     assert (err.line, err.column, err.source) == (2, 5, str(bad)) and str(bad) in str(err)
     assert refusal('root ::= "a" | missing').source is None
+
+
+def test_a_string_is_always_grammar_text(tmp_path) -> None:
+    """A ``str`` naming an existing file is read as grammar text, never opened: the same syntax error as for a
+    name that does not exist, and nothing of the file's contents in it."""
+    path = tmp_path / "g.ebnf"
+    path.write_text('root ::= "secret-contents"\n', encoding="utf-8")
+    existing = refusal(str(path))
+    missing = refusal(str(tmp_path / "missing.ebnf"))
+    assert "secret-contents" not in str(existing) and existing.source is None
+    assert (existing.line, existing.column) == (missing.line, missing.column) == (1, 1)
+    assert str(existing).replace(str(path), "") == str(missing).replace(str(tmp_path / "missing.ebnf"), "")
+    with pytest.raises(TypeError, match="os.PathLike"):
+        load_ebnf(str(path).encode())  # type: ignore[arg-type]
 
 
 def test_public_entry_point() -> None:
@@ -365,7 +380,7 @@ def test_xgrammar_ebnf_files() -> None:
             text = f.read()
         expected = _expected_refusal(stem, text)
         try:
-            grammar = load_ebnf(path)
+            grammar = load_ebnf(Path(path))
         except GrammarError as exc:
             key = expected or "unexpected refusal"
             if expected is None or expected not in str(exc) or exc.line is None and "start rule" not in str(exc):

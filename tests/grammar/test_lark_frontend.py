@@ -73,9 +73,57 @@ def test_relative_import(tmp_path):
     (tmp_path / "lib.lark").write_text('item: "i" NUM\nNUM: /[0-9]/\n')
     main = tmp_path / "main.lark"
     main.write_text("start: item+\n%import .lib.item\n")
-    g = load_lark(str(main))
+    g = load_lark(main)
     parser = EarleyParser(g)
     assert TextRecognizer(parser).accepts("i1i2") and not TextRecognizer(parser).accepts("i")
+
+
+def test_grammar_file_imports_the_bundled_library(tmp_path):
+    main = tmp_path / "main.lark"
+    main.write_text("start: NUMBER\n%import common.NUMBER\n")
+    assert TextRecognizer(EarleyParser(load_lark(main))).accepts("4.5")
+
+
+def test_a_string_is_always_grammar_text(tmp_path):
+    """A ``str`` naming an existing grammar file is text, never opened: it fails exactly like the name of a file
+    that does not exist, and nothing of the file is in the error."""
+    secret = tmp_path / "secret.lark"
+    secret.write_text('start: "hunter2-secret"\n')
+    existing = located(str(secret))
+    missing = located(str(tmp_path / "missing.lark"))
+    assert "hunter2" not in str(existing) and existing.source is None
+    assert (existing.line, existing.column) == (missing.line, missing.column) == (1, 1)
+    assert str(existing).replace(str(secret), "") == str(missing).replace(str(tmp_path / "missing.lark"), "")
+    with pytest.raises(TypeError, match="os.PathLike"):
+        load_lark(str(secret).encode())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text, module, line", [
+    ('start: X\n%import .secret (X)\n', "relative import", 2),
+    ('start: X\n\n  %import .secret.X\n', "relative import", 3),
+    ('start: X\n%import secret.X\n', "'secret' is not in lark's bundled library", 2),
+    ('start: X\n%import secret (X)\n', "'secret' is not in lark's bundled library", 2),
+    ('start: X\n%import grammars.common.X\n', "'grammars.common' is not in lark's bundled library", 2),
+])
+def test_text_cannot_import_files(tmp_path, monkeypatch, text, module, line):
+    """Grammar text may import only lark's bundled grammars: a file next to the current directory (or the running
+    script) is never read, and the refusal names the import and its line."""
+    (tmp_path / "secret.lark").write_text('X: "hunter2-secret"\n')
+    monkeypatch.chdir(tmp_path)
+    error = located(text)
+    statement = text.splitlines()[line - 1].strip()
+    assert statement in str(error) and module in str(error)
+    assert "file imports are only allowed in grammar files" in str(error)
+    assert error.line == line and "hunter2" not in str(error)
+
+
+def test_text_may_import_the_bundled_library(tmp_path, monkeypatch):
+    """``%import common.X`` from text reads lark's own ``common.lark``, even with a ``common.lark`` in the current
+    directory."""
+    (tmp_path / "common.lark").write_text('NUMBER: "hunter2"\n')
+    monkeypatch.chdir(tmp_path)
+    recognizer = TextRecognizer(EarleyParser(load_lark("start: NUMBER\n%import common.NUMBER\n")))
+    assert recognizer.accepts("42") and not recognizer.accepts("hunter2")
 
 
 def test_trailing_negative_lookahead_keeps_words_whole():

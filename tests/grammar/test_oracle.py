@@ -10,6 +10,7 @@ grammars that the front end accepts.
 import os
 import random
 import re
+from pathlib import Path
 
 import lark
 import pytest
@@ -92,7 +93,7 @@ def mutate(seq: list[str], terminals: list[str], rng: random.Random) -> list[str
 
 @pytest.mark.parametrize("path", ALL, ids=short)
 def test_terminal_sequences_against_lark(path):
-    grammar = load_lark(path)
+    grammar = load_lark(Path(path))
     parser = EarleyParser(grammar)
     oracle = Oracle(grammar)
     gen = SentenceGenerator(grammar, seed=7)
@@ -123,7 +124,7 @@ def test_terminal_sequences_against_lark(path):
 
 @pytest.mark.parametrize("path", ALL, ids=short)
 def test_generated_texts_against_lark(path):
-    grammar = load_lark(path)
+    grammar = load_lark(Path(path))
     if any(LAZY.search(lx.pattern) for lx in grammar.lexemes.values()):
         pytest.skip("lazy terminal regexes: lark's lexer stops at Python's preferred match (see lark_frontend)")
     parser = EarleyParser(grammar)

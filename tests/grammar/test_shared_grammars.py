@@ -1,5 +1,6 @@
 """Which shared Lark grammars load and which are refused, and why (a record that must stay true)."""
 import os
+from pathlib import Path
 
 import pytest
 
@@ -71,10 +72,10 @@ def test_shared_grammar_status(path):
         pytest.skip("shared grammars not available")
     expected = EXPECTED[path]
     if expected is None:
-        assert load_lark(full).rules
+        assert load_lark(Path(full)).rules
     else:
         with pytest.raises(GrammarError) as info:
-            load_lark(full)
+            load_lark(Path(full))
         assert expected in str(info.value)
         if "%declare" in expected or "lookaround" in expected:
             assert info.value.line is not None
