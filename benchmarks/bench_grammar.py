@@ -72,7 +72,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_regex import (fmt, hwm_mb, limit_torch_threads, load_tokenizer, maxrss_mb,  # noqa: E402
                          pin_cpu, reset_peak_rss, rss_now_mb, stats_us, table, walk_input, WalkLog)
-from peers import Engine, EngineMatcher, EngineUnavailable, load_engine  # noqa: E402
+from peers import Engine, EngineMatcher, EngineUnavailable, engine_env, load_engine  # noqa: E402
 
 TARGET_TTFM_MS = 20.0
 TARGET_MEAN_US = 100.0
@@ -82,7 +82,7 @@ DATA = ROOT.parent / "shared" / "data"
 GRAMMAR_DIR = ROOT / "grammars"
 GRAMMAR_NAMES: tuple[str, ...] = ("json", "sql", "arithmetic")
 GRAMMAR_FILES = {"json": "json.lark", "sql": "sqlite.lark", "arithmetic": "arithmetic.lark"}
-ENGINE_CHOICES: tuple[str, ...] = ("ours", "llguidance", "xgrammar", "xgrammar-ebnf")
+ENGINE_CHOICES: tuple[str, ...] = ("ours", "ours-python", "llguidance", "xgrammar", "xgrammar-ebnf")
 
 # --------------------------------------------------------------------------- inputs
 
@@ -340,7 +340,8 @@ class OursGrammar(GrammarAdapter):
 
     def compile(self, case: Case) -> Any:
         self.base.c.compile_cache.clear()  # type: ignore[attr-defined]  # measure compiling, not reuse
-        return self.base.c.grammar(case.text)  # type: ignore[attr-defined]
+        with engine_env(self.base.engine):  # type: ignore[attr-defined]
+            return self.base.c.grammar(case.text)  # type: ignore[attr-defined]
 
     def matcher(self, compiled: Any) -> _OursGrammarMatcher:
         return _OursGrammarMatcher(compiled.matcher(self.base.vocab))  # type: ignore[attr-defined]
@@ -408,8 +409,13 @@ class XgrammarNative(XgrammarLark):
                                 "`xgrammar` column through compile_lark)")
 
 
-_BASES = {"ours": "ours", "llguidance": "llguidance", "xgrammar": "xgrammar", "xgrammar-ebnf": "xgrammar"}
-_ADAPTERS: dict[str, type[GrammarAdapter]] = {"ours": OursGrammar, "llguidance": LlguidanceGrammar,
+class OursPythonGrammar(OursGrammar):
+    name = "ours-python"
+    notes = "as ours, on the Python reference engine (CONSTRAIN_ENGINE=python)"
+
+
+_BASES = {"ours": "ours", "ours-python": "ours-python", "llguidance": "llguidance", "xgrammar": "xgrammar", "xgrammar-ebnf": "xgrammar"}
+_ADAPTERS: dict[str, type[GrammarAdapter]] = {"ours": OursGrammar, "ours-python": OursPythonGrammar, "llguidance": LlguidanceGrammar,
                                                "xgrammar": XgrammarLark, "xgrammar-ebnf": XgrammarNative}
 
 

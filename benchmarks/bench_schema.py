@@ -68,7 +68,7 @@ from bench_regex import (fmt, hwm_mb, limit_torch_threads, load_tokenizer, pin_c
 from peers import EngineMatcher, EngineUnavailable, load_engine, words_to_bool  # noqa: E402
 from schema_conformance import Timeout, _alarm, _short, data_dir, maskbench_files  # noqa: E402
 
-ENGINE_CHOICES: tuple[str, ...] = ("ours", "llguidance", "xgrammar", "outlines")
+ENGINE_CHOICES: tuple[str, ...] = ("ours", "ours-python", "llguidance", "xgrammar", "outlines")
 WARM_SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
                "required": ["a"]}
 GRACE_S = 3.0  # parent-side slack over --seconds before a worker is killed (pipe and scheduling delays)
@@ -131,6 +131,17 @@ class OursSchema(SchemaAdapter):
         return _GenericMatcher(compiled.matcher(self.base.vocab))  # type: ignore[attr-defined]
 
 
+class OursPythonSchema(OursSchema):
+    """Our Python reference engine; each engine runs in its own worker process, so the variable is set for all of it."""
+
+    name = "ours-python"
+    notes = "as ours, with CONSTRAIN_ENGINE=python (the Python reference engine)"
+
+    def __init__(self, base_name: str) -> None:
+        os.environ["CONSTRAIN_ENGINE"] = "python"
+        super().__init__(base_name)
+
+
 class LlguidanceSchema(SchemaAdapter):
     name = "llguidance"
     notes = ("LLMatcher(grammar_from_json_schema(schema, overrides={whitespace_flexible: False, item_separator: ',', "
@@ -180,7 +191,7 @@ class OutlinesSchema(SchemaAdapter):
 
 
 _ADAPTERS: dict[str, tuple[type[SchemaAdapter], str]] = {
-    "ours": (OursSchema, "ours"), "llguidance": (LlguidanceSchema, "llguidance"),
+    "ours": (OursSchema, "ours"), "ours-python": (OursPythonSchema, "ours-python"), "llguidance": (LlguidanceSchema, "llguidance"),
     "xgrammar": (XgrammarSchema, "xgrammar"), "outlines": (OutlinesSchema, "outlines"),
 }
 
@@ -321,7 +332,7 @@ def worker_main(name: str, seconds: float, cpu: int) -> int:
                 for i, t in enumerate(tests):
                     valid = bool(t["valid"])
                     text = t.get("text")
-                    if name == "ours":
+                    if name.startswith("ours"):
                         try:
                             text = compiled.dumps(t["data"])
                         except (TypeError, ValueError) as exc:
@@ -335,7 +346,7 @@ def worker_main(name: str, seconds: float, cpu: int) -> int:
                     out: dict[str, Any] = {"i": i, "ok": ok, "ntok": len(ids), "masks_us": times}
                     if not ok:
                         out["why"] = why
-                    if name == "ours":
+                    if name.startswith("ours"):
                         out["text"] = text
                     alt = t.get("alt_text")
                     if valid and not ok and alt and alt != text:

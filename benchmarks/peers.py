@@ -191,7 +191,7 @@ class OursEngine(Engine):
         self.c = constrain
         self.version = version_of("constrain")
         self.vocab: Any = None
-        with _engine_env(self.engine):
+        with engine_env(self.engine):
             chosen = engine_name()
         self.notes = ("native core (Rust)" if chosen == "native" else "Python + numpy reference engine") + \
             "; masks memoized per automaton state and shared by matchers of one constraint"
@@ -218,7 +218,7 @@ class OursEngine(Engine):
         from constrain import compile_cache
 
         compile_cache.clear()  # a fresh constraint each time: this measures compiling, not the reuse cache
-        with _engine_env(self.engine):
+        with engine_env(self.engine):
             return self.c.regex(pattern)
 
     def matcher(self, compiled: Any) -> _OursMatcher:
@@ -242,7 +242,7 @@ class OursPythonEngine(OursEngine):
 
 
 @contextlib.contextmanager
-def _engine_env(value: str) -> Iterator[None]:
+def engine_env(value: str) -> Iterator[None]:
     """``CONSTRAIN_ENGINE=value`` inside the block (nothing when ``value`` is empty)."""
     if not value:
         yield

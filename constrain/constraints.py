@@ -149,11 +149,17 @@ class GrammarConstraint(Constraint):
         self.grammar = grammar_ir
         self.engine = GrammarEngine(EarleyParser(grammar_ir), Lexer(grammar_ir, max_states=max_states))
         self.description = description or f"grammar starting at {grammar_ir.start!r}"
+        self._native_module = native_module()
         self._caches: "weakref.WeakKeyDictionary[Vocabulary, Any]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<GrammarConstraint {self.description}>"
+
+    @property
+    def backend(self) -> str:
+        """``"native"`` (masks walked by the core over a table the Earley parser fills) or ``"python"``."""
+        return "native" if self._native_module is not None else "python"
 
     def accepts(self, text: str | bytes) -> bool:
         hyps = self.engine.step(self.engine.initial(), _to_bytes(text))
@@ -168,7 +174,7 @@ class GrammarConstraint(Constraint):
         with self._lock:
             cache = self._caches.get(vocab)
             if cache is None:
-                cache = GrammarMaskCache(self.engine, vocab)
+                cache = GrammarMaskCache(self.engine, vocab, native=self._native_module)
                 self._caches[vocab] = cache
         return GrammarMatcher(cache)
 

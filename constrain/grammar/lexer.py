@@ -34,9 +34,11 @@ class Lexer:
                 nodes.append(Bytes(lexeme.literal))
             else:
                 nodes.append(parse_regex(lexeme.pattern, lexeme.flags))
+        self.nodes = nodes
         build = build_nfa
         if any(grammar.lexemes[name].node is not None for name in self.names):
             from ..schema.regular import build_tagged_nfa as build  # lowers the schema compiler's automaton leaves
+        self.max_states = max_states
         self.dfa = LazyDFA(build(nodes), max_states=max_states)
         self.ignore = frozenset(self.tag_of[n] for n in grammar.ignore if n in self.tag_of)
         self.follow_sets, self.follow_class = self._follow_classes()

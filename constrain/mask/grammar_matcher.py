@@ -14,6 +14,7 @@ states are interned, so equal situations share one key).
 from __future__ import annotations
 
 from collections import OrderedDict
+from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -25,6 +26,7 @@ from ..regex.dfa import DEAD
 from ..vocab.trie import TokenTrie
 from ..vocab.vocabulary import Vocabulary
 from .bitmask import num_words, pack
+from .grammar_table import GrammarTable
 from .matcher import DEFAULT_CACHE_BYTES, Matcher, vocabulary_slices
 from .slices import Slice, best_slice, looks_permissive
 from .walk import expand_ranges, unique_codes
@@ -150,7 +152,8 @@ class _TrieView:
 class GrammarMaskCache:
     """Masks of one grammar over one vocabulary, memoized by hypothesis set (LRU, bounded in bytes)."""
 
-    def __init__(self, engine: GrammarEngine, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(self, engine: GrammarEngine, vocab: Vocabulary, max_bytes: int = DEFAULT_CACHE_BYTES,
+                 native: ModuleType | None = None) -> None:
         self.engine = engine
         self.vocab = vocab
         self.follows = len(engine.lexer.follow_sets) > 1
@@ -165,6 +168,7 @@ class GrammarMaskCache:
         self.eos_words = pack(eos)
         self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
         self._distances: "GrammarDistances | None" = None
+        self.table = GrammarTable(native, engine, vocab) if native is not None else None
 
     @property
     def distances(self) -> "GrammarDistances":
@@ -175,13 +179,17 @@ class GrammarMaskCache:
             self._distances = GrammarDistances(self.engine, self.vocab)
         return self._distances
 
-    def mask(self, hyps: list[Hypothesis]) -> np.ndarray:
+    def mask(self, hyps: list[Hypothesis], native_state: int | None = None) -> np.ndarray:
+        """The mask of ``hyps``; ``native_state`` (the same situation in the native table) walks it natively."""
         key = _key(hyps)
         found = self._masks.get(key)
         if found is not None:
             self._masks.move_to_end(key)
             return found[0]
-        words = pack(self.allowed_with_slices(hyps))
+        if self.table is not None and native_state is not None:
+            words = self.table.words(native_state)
+        else:
+            words = pack(self.allowed_with_slices(hyps))
         if self.engine.accepting(hyps):
             words = words | self.eos_words
         words.flags.writeable = False
@@ -446,25 +454,26 @@ class GrammarMatcher(Matcher):
         self.engine = cache.engine
         self.vocab = cache.vocab
         self._stack: list[list[Hypothesis]] = [self.engine.initial()]
+        self._native: list[int] | None = [cache.table.initial()] if cache.table is not None else None
         self._finished_at: int | None = None
         self._peeked: tuple[list[Hypothesis], int, list[Hypothesis]] | None = None
 
     def mask(self) -> np.ndarray:
         if self._finished_at is not None:
             return self.cache.eos_words
-        return self.cache.mask(self._stack[-1])
+        return self.cache.mask(self._stack[-1], self._native[-1] if self._native is not None else None)
 
     def advance(self, token_id: int) -> None:
         if self._finished_at is not None:
             if token_id in self.vocab.eos_token_ids:
-                self._stack.append(self._stack[-1])
+                self._push(self._stack[-1])
                 return
             raise TokenRejected(f"token {token_id} after end of sequence")
         if token_id in self.vocab.eos_token_ids:
             if not self.engine.accepting(self._stack[-1]):
                 raise TokenRejected(f"end-of-sequence token {token_id} before the output is complete")
             self._finished_at = len(self._stack)
-            self._stack.append(self._stack[-1])
+            self._push(self._stack[-1])
             return
         data = self.vocab.token_to_bytes(token_id)
         if data is None:
@@ -472,7 +481,15 @@ class GrammarMatcher(Matcher):
         nxt = self._step(token_id, data)
         if not nxt:
             raise TokenRejected(f"token {token_id} ({data!r}) cannot continue the output")
-        self._stack.append(nxt)
+        self._push(nxt, data)
+
+    def _push(self, hyps: list[Hypothesis], data: bytes = b"") -> None:
+        """Push the hypotheses after ``data`` (and the native table's set for the same text)."""
+        self._stack.append(hyps)
+        if self._native is not None:
+            table = self.cache.table
+            assert table is not None
+            self._native.append(table.run(self._native[-1], data) if data else self._native[-1])
 
     def _step(self, token_id: int, data: bytes) -> list[Hypothesis]:
         """The hypotheses after ``token_id``; the step ``fits_budget`` just took for it is reused."""
@@ -489,13 +506,15 @@ class GrammarMatcher(Matcher):
         nxt = self.engine.step(self._stack[-1], data)
         if not nxt:
             raise TokenRejected(f"bytes {data!r} cannot continue the output")
-        self._stack.append(nxt)
+        self._push(nxt, data)
 
     def rollback(self, num_tokens: int = 1) -> None:
         if num_tokens < 0 or num_tokens > len(self._stack) - 1:
             raise ValueError(f"cannot roll back {num_tokens} tokens; {len(self._stack) - 1} consumed")
         if num_tokens:
             del self._stack[-num_tokens:]
+            if self._native is not None:
+                del self._native[-num_tokens:]
         if self._finished_at is not None and len(self._stack) <= self._finished_at:
             self._finished_at = None
 
@@ -548,6 +567,7 @@ class GrammarMatcher(Matcher):
         other.engine = self.engine
         other.vocab = self.vocab
         other._stack = list(self._stack)
+        other._native = None if self._native is None else list(self._native)
         other._finished_at = self._finished_at
         other._peeked = self._peeked
         return other

@@ -17,6 +17,17 @@ const UNEXPANDED: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct LazyDfa {
     eps: Vec<Vec<u32>>,
+    nfa_tag: Vec<Option<u32>>,
+    owner: Vec<Option<u32>>,
+    /// Words of a per-state tag bitset (`ceil(tags / 64)`, at least 1).
+    pub tag_words: usize,
+    /// Per DFA state: the id of its set of completed tags (accepting patterns), in `tag_sets`.
+    pub tag_set_id: Vec<u32>,
+    pub tag_sets: Vec<Box<[u32]>>,
+    tag_set_index: HashMap<Box<[u32]>, u32>,
+    /// Per DFA state, `tag_words` words: the tags whose fragments it is inside (can still complete).
+    pub possible: Vec<u64>,
+    unions: HashMap<(u32, u32), u32>,
     /// Per NFA state: moves as `(first class, last class, target)`.
     moves: Vec<Vec<(u16, u16, u32)>>,
     nfa_accept: Vec<bool>,
@@ -75,8 +86,18 @@ impl LazyDfa {
             .map(|ms| ms.iter().map(|&(lo, hi, t)| (byte_class[lo as usize], byte_class[hi as usize], t)).collect())
             .collect();
         let nfa_accept = (0..n).map(|q| live[q] && nfa.accept[q].is_some()).collect();
+        let num_tags = nfa.accept.iter().flatten().map(|&t| t as usize + 1).max().unwrap_or(0);
+        let tag_words = num_tags.div_ceil(64).max(1);
         let mut dfa = LazyDfa {
             eps,
+            nfa_tag: nfa.accept.clone(),
+            owner: nfa.owner.clone(),
+            tag_words,
+            tag_set_id: Vec::new(),
+            tag_sets: vec![Box::new([])],
+            tag_set_index: HashMap::from([(Box::<[u32]>::from([]), 0)]),
+            possible: Vec::new(),
+            unions: HashMap::new(),
             moves,
             nfa_accept,
             closures: vec![None; n],
@@ -168,10 +189,57 @@ impl LazyDfa {
             });
         }
         self.accepting.push(set.iter().any(|&q| self.nfa_accept[q as usize]));
+        let mut tags: Vec<u32> = set.iter().filter(|&&q| self.nfa_accept[q as usize]).filter_map(|&q| self.nfa_tag[q as usize]).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let tags = tags.into_boxed_slice();
+        let tag_set = match self.tag_set_index.get(&tags) {
+            Some(&id) => id,
+            None => {
+                let id = self.tag_sets.len() as u32;
+                self.tag_set_index.insert(tags.clone(), id);
+                self.tag_sets.push(tags);
+                id
+            }
+        };
+        self.tag_set_id.push(tag_set);
+        let base = self.possible.len();
+        self.possible.extend(std::iter::repeat(0u64).take(self.tag_words));
+        for &q in set.iter() {
+            if let Some(tag) = self.owner[q as usize] {
+                self.possible[base + (tag as usize >> 6)] |= 1u64 << (tag & 63);
+            }
+        }
         self.table.extend(std::iter::repeat(UNEXPANDED).take(self.num_classes));
         self.index.insert(set.clone(), idx as u32);
         self.sets.push(set);
         Ok(idx as u32)
+    }
+
+    /// The state running `a` and `b` together (the union of their NFA sets), memoized.
+    pub fn union(&mut self, a: u32, b: u32) -> Result<u32> {
+        if a == b || b == DEAD {
+            return Ok(a);
+        }
+        if a == DEAD {
+            return Ok(b);
+        }
+        let key = if a < b { (a, b) } else { (b, a) };
+        if let Some(&u) = self.unions.get(&key) {
+            return Ok(u);
+        }
+        let mut set: Vec<u32> = self.sets[a as usize].iter().chain(self.sets[b as usize].iter()).copied().collect();
+        set.sort_unstable();
+        set.dedup();
+        let u = self.intern(set.into_boxed_slice())?;
+        self.unions.insert(key, u);
+        Ok(u)
+    }
+
+    /// Whether `state` can still complete a tag whose bit is set in `bits` (`tag_words` words).
+    pub fn can_complete(&self, state: u32, bits: &[u64]) -> bool {
+        let base = state as usize * self.tag_words;
+        self.possible[base..base + self.tag_words].iter().zip(bits).any(|(p, b)| p & b != 0)
     }
 
     /// Compute the transitions of `state` for every byte class.

@@ -10,6 +10,7 @@
 pub mod budget;
 pub mod dfa;
 pub mod error;
+pub mod hyp;
 pub mod nfa;
 pub mod ops;
 pub mod regular;

@@ -19,7 +19,10 @@ pub struct Nfa {
     pub start: u32,
     /// The pattern index a state accepts for, if any.
     pub accept: Vec<Option<u32>>,
+    /// The pattern whose fragment holds each state (`None` for the shared start).
+    pub owner: Vec<Option<u32>>,
     max_states: usize,
+    current: Option<u32>,
 }
 
 impl Nfa {
@@ -34,6 +37,7 @@ impl Nfa {
         self.eps.push(Vec::new());
         self.edges.push(Vec::new());
         self.accept.push(None);
+        self.owner.push(self.current);
         Ok((self.eps.len() - 1) as u32)
     }
 
@@ -87,6 +91,7 @@ pub fn build(ir: &Ir, max_states: usize) -> Result<Nfa> {
     let start = b.nfa.new_state()?;
     b.nfa.start = start;
     for (tag, &root) in ir.roots.iter().enumerate() {
+        b.nfa.current = Some(tag as u32);
         let s = b.nfa.new_state()?;
         b.nfa.eps[start as usize].push(s);
         let e = b.fragment(root, s, 0)?;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use constrain_core::budget::Budget;
+use constrain_core::hyp::{HypMachine, Parser, NO_PARSE};
 use constrain_core::{CoreError, Regular, Vocab};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -309,6 +310,103 @@ fn compute_masks<'py>(
     Ok(results.iter().map(|w| words_to_bytes(py, w.as_deref().unwrap_or(&[]))).collect())
 }
 
+/// Why a table walk stopped: a core limit, or the Python callback raised.
+enum WalkError {
+    Core(CoreError),
+    Py(PyErr),
+}
+
+impl From<CoreError> for WalkError {
+    fn from(e: CoreError) -> Self {
+        WalkError::Core(e)
+    }
+}
+
+/// The parser side of a grammar, answered by a Python object with `allowed(parse)` and `advance(parse, tag)`.
+struct PyParser<'py> {
+    obj: Bound<'py, PyAny>,
+}
+
+impl Parser for PyParser<'_> {
+    type Error = WalkError;
+
+    fn allowed(&mut self, parse: u32) -> Result<Vec<u64>, WalkError> {
+        self.obj.call_method1("allowed", (parse,)).and_then(|v| v.extract::<Vec<u64>>()).map_err(WalkError::Py)
+    }
+
+    fn advance(&mut self, parse: u32, tag: u32) -> Result<u32, WalkError> {
+        let next: i64 = self.obj.call_method1("advance", (parse, tag)).and_then(|v| v.extract()).map_err(WalkError::Py)?;
+        Ok(if next < 0 { NO_PARSE } else { next as u32 })
+    }
+}
+
+fn walk_result<T>(py: Python<'_>, found: std::thread::Result<Result<T, WalkError>>) -> PyResult<T> {
+    match found {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(WalkError::Core(e))) => Err(to_py(py, e)),
+        Ok(Err(WalkError::Py(e))) => Err(e),
+        Err(_) => Err(internal(py, "internal error in the native engine (a bug; please report it)")),
+    }
+}
+
+/// A grammar's tagged lexer DFA and interned hypothesis sets; the parser stays in Python.
+#[pyclass(module = "constrain._native")]
+struct NativeGrammar {
+    inner: HypMachine,
+}
+
+#[pymethods]
+impl NativeGrammar {
+    #[new]
+    fn new(
+        py: Python<'_>,
+        ir: Vec<u8>,
+        max_states: usize,
+        follow_class: Vec<u16>,
+        forbidden: Vec<Vec<u64>>,
+        max_sets: usize,
+    ) -> PyResult<Self> {
+        let build = || -> Result<HypMachine, CoreError> {
+            let ir = constrain_core::wire::decode(&ir)?;
+            let nfa = constrain_core::nfa::build(&ir, constrain_core::nfa::DEFAULT_MAX_NFA_STATES)?;
+            let lex = constrain_core::dfa::LazyDfa::new(&nfa, max_states)?;
+            HypMachine::new(lex, &follow_class, forbidden, max_sets)
+        };
+        Ok(NativeGrammar { inner: build().map_err(|e| to_py(py, e))? })
+    }
+
+    #[getter]
+    fn tag_words(&self) -> usize {
+        self.inner.lex.tag_words
+    }
+
+    #[getter]
+    fn num_sets(&self) -> usize {
+        self.inner.num_sets()
+    }
+
+    /// The hypothesis set of the initial parse state.
+    fn initial(&mut self, py: Python<'_>, parse: u32) -> PyResult<u32> {
+        self.inner.initial(parse).map_err(|e| to_py(py, e))
+    }
+
+    /// The set after `data` (0 once nothing survives).
+    fn run(&mut self, py: Python<'_>, parser: Bound<'_, PyAny>, set: u32, data: &[u8]) -> PyResult<u32> {
+        let mut p = PyParser { obj: parser };
+        let found = catch_unwind(AssertUnwindSafe(|| self.inner.run(&mut p, set, data)));
+        walk_result(py, found)
+    }
+
+    /// The allowed-token words of `set` (no end-of-sequence bits).
+    fn mask<'py>(&mut self, py: Python<'py>, parser: Bound<'py, PyAny>, vocab: &NativeVocab, set: u32) -> PyResult<Bound<'py, PyBytes>> {
+        let vocab = vocab.inner.clone();
+        let mut p = PyParser { obj: parser };
+        let found = catch_unwind(AssertUnwindSafe(|| self.inner.mask(&mut p, &vocab, set)));
+        let words = walk_result(py, found)?;
+        Ok(words_to_bytes(py, &words))
+    }
+}
+
 /// Whether the IR's language is empty.
 #[pyfunction]
 fn is_empty(py: Python<'_>, ir: Vec<u8>, max_nfa_states: usize) -> PyResult<bool> {
@@ -342,5 +440,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeVocab>()?;
     m.add_class::<NativeRegular>()?;
     m.add_class::<NativeMasks>()?;
+    m.add_class::<NativeGrammar>()?;
     Ok(())
 }
