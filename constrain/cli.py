@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sqlite3
 import sys
 import textwrap
 from pathlib import Path
@@ -145,22 +147,38 @@ def _cmd_regex(args: argparse.Namespace) -> int:
     return 0 if chosen.all_passed else 1
 
 
-def _cmd_sql(args: argparse.Namespace) -> int:
-    import os
+def _open_database(path: str) -> str | sqlite3.Connection:
+    """A SQLite file as its path, or a ``.sql`` script run into a private in-memory database."""
+    if not os.path.isfile(path):
+        raise _UsageError(f"no SQLite database or .sql script at {path!r}")
+    if not path.endswith(".sql"):
+        return path
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        conn.executescript(Path(path).read_text(encoding="utf-8"))
+    except sqlite3.Error as e:
+        conn.close()
+        raise _UsageError(f"the SQL script {path} failed: {e}") from None
+    return conn
 
+
+def _cmd_sql(args: argparse.Namespace) -> int:
     from .generate import load_model
     from .sql import generate_sql
 
     if args.n < 1:
         raise _UsageError("-n must be at least 1")
-    if not os.path.isfile(args.database):
-        raise _UsageError(f"no SQLite database at {args.database!r}")
-    model, tokenizer = load_model(args.model)
-    result = generate_sql(
-        model, tokenizer, args.question, args.database, n=args.n, choose=args.choose,
-        max_new_tokens=args.max_new_tokens, temperature=args.temperature if args.n > 1 else 0.0, seed=args.seed,
-        timeout_s=args.timeout,
-    )
+    database = _open_database(args.database)
+    try:
+        model, tokenizer = load_model(args.model)
+        result = generate_sql(
+            model, tokenizer, args.question, database, n=args.n, choose=args.choose,
+            max_new_tokens=args.max_new_tokens, temperature=args.temperature if args.n > 1 else 0.0, seed=args.seed,
+            timeout_s=args.timeout,
+        )
+    finally:
+        if isinstance(database, sqlite3.Connection):
+            database.close()
     if args.verbose:
         for a in result.attempts:
             status = "ok" if a.execution is not None and a.execution.ok else (a.execution.error if a.execution else "empty")
@@ -175,58 +193,93 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subcommand(
+    sub: argparse._SubParsersAction, name: str, summary: str, description: str, examples: Sequence[str]
+) -> argparse.ArgumentParser:
+    """Add a subcommand whose ``--help`` has a description paragraph and example lines that run from the repo root."""
+    heading = "example:" if len(examples) == 1 else "examples:"
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description),
+        epilog=heading + "\n" + "\n".join(f"  {line}" for line in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="constrain", description="Make language-model output follow a format exactly.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="extract a typed record with the built-in model (SmolLM2-135M-Instruct, CPU)")
+    p = _subcommand(
+        sub, "demo", "extract a typed record with the built-in model (SmolLM2-135M-Instruct, CPU)",
+        "Extract a typed record (a pydantic model: name, age, city, seniority, skills) from a short text with "
+        "the built-in model SmolLM2-135M-Instruct on CPU, decoding held to the model's JSON Schema, and print "
+        "the output, the value, the time and tokens/s. --model runs it with any local transformers model folder. "
+        "Exit status: 0 when the output is valid, 1 when not, 2 on errors.",
+        ["constrain demo"],
+    )
     p.add_argument("--model", default="smollm2", help="built-in model name or a local transformers folder")
     p.set_defaults(func=_cmd_demo)
-    p = sub.add_parser("repair", help="repair broken JSON/YAML: repaired JSON on stdout, fixes on stderr")
+    p = _subcommand(
+        sub, "repair", "repair broken JSON/YAML: repaired JSON on stdout, fixes on stderr",
+        "Repair JSON or YAML as models often write it (text or a code fence around the value, single quotes, "
+        "unquoted keys, comments, trailing commas, Python literals such as True, unclosed brackets), from a "
+        "file or stdin. The repaired value is printed as JSON on stdout and every fix, with its position, on "
+        "stderr; nothing is invented, so input that cannot be repaired without guessing is an error. "
+        "Exit status: 0 repaired, 2 on errors.",
+        [
+            "constrain repair examples/data/broken.json --indent 2",
+            "echo \"{'name': 'Ada', 'tags': ['x', 'y',],}\" | constrain repair",
+        ],
+    )
     p.add_argument("file", nargs="?", help="input file (default: stdin)")
     p.add_argument("--format", default="auto", choices=["auto", "json", "yaml"])
     p.add_argument("--indent", type=int, default=None)
     p.set_defaults(func=_cmd_repair)
-    p = sub.add_parser("generate", help="generate with a model under a regex or JSON Schema")
+    p = _subcommand(
+        sub, "generate", "generate with a model under a regex or JSON Schema",
+        "Generate a completion of PROMPT with a model (the built-in smollm2 or a local transformers folder), "
+        "held token by token to a regular expression (--regex) or a JSON Schema file (--schema); without "
+        "either the text is free. A tokenizer with a chat template gets PROMPT as a user message. The text "
+        "is printed on stdout; validity, tokens and seconds on stderr. Exit status: 0 when the output is "
+        "complete under the constraint, 1 when not (e.g. --max-new-tokens ran out), 2 on errors.",
+        [
+            r"constrain generate 'The date of the first Moon landing, as YYYY-MM-DD:' --regex '\d{4}-\d{2}-\d{2}' --max-new-tokens 16",
+            "constrain generate 'Describe Ada Lovelace as JSON.' --schema examples/data/person.schema.json --max-new-tokens 60",
+        ],
+    )
     p.add_argument("prompt")
-    p.add_argument("--model", default="smollm2")
+    p.add_argument("--model", default="smollm2", help="built-in model name or a local transformers folder (default: smollm2)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--regex")
-    group.add_argument("--schema", help="JSON Schema file")
+    group.add_argument("--regex", help="a Python regular expression the whole output must match")
+    group.add_argument("--schema", help="JSON Schema file the output must validate against")
     p.add_argument("--max-new-tokens", type=int, default=128)
-    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--temperature", type=float, default=0.0, help="0 (default) is greedy decoding")
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=_cmd_generate)
-    p = sub.add_parser(
-        "check",
-        help="validate a JSON or YAML document against a JSON Schema (exit 0 valid, 1 invalid, 2 bad input)",
-        description=textwrap.fill(
-            "Validate a JSON or YAML document (a file, or stdin) against a JSON Schema with the jsonschema "
-            "validator (the schema's own draft; formats checked). Exit status: 0 valid; 1 invalid, with one "
-            "line per error on stderr: the JSON pointer of the failing value and the message; 2 usage errors "
-            "or input that cannot be read or parsed."
-        ),
-        epilog="example:\n  constrain check person.schema.json person.yaml\n  echo '{\"age\": -1}' | constrain check person.schema.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = _subcommand(
+        sub, "check", "validate a JSON or YAML document against a JSON Schema (exit 0 valid, 1 invalid, 2 bad input)",
+        "Validate a JSON or YAML document (a file, or stdin) against a JSON Schema with the jsonschema "
+        "validator (the schema's own draft; formats checked). Exit status: 0 valid; 1 invalid, with one "
+        "line per error on stderr: the JSON pointer of the failing value and the message; 2 usage errors "
+        "or input that cannot be read or parsed.",
+        [
+            "constrain check examples/data/person.schema.json examples/data/person.yaml",
+            "echo '{\"name\": \"Ada\", \"age\": 36}' | constrain check examples/data/person.schema.json",
+        ],
     )
     p.add_argument("schema", help="JSON Schema file (JSON, or YAML with PyYAML)")
     p.add_argument("file", nargs="?", help="document to check (default: stdin; '-' also reads stdin)")
     p.add_argument("--format", default="auto", choices=["auto", "json", "yaml"], help="how to parse the document (auto: JSON, else YAML)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when the document is valid")
     p.set_defaults(func=_cmd_check)
-    p = sub.add_parser(
-        "regex",
-        help="write a Python regex from a description (and examples) with a model",
-        description=textwrap.fill(
-            "Generate N candidate Python regular expressions for a description, with decoding held to regex "
-            "syntax; check each with re.compile and the examples (positives must fully match, negatives must "
-            "not), and print the best: most examples passed, then highest mean log-probability. Exit status: "
-            "0 when the printed regex passes every example, 1 when it misses some (or none compiled), 2 on errors."
-        ),
-        epilog=(
-            "example:\n  constrain regex 'a US zip code, optionally with a 4-digit extension' "
-            "--positive 12345 --positive 12345-6789 --negative 1234 -n 5"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = _subcommand(
+        sub, "regex", "write a Python regex from a description (and examples) with a model",
+        "Generate N candidate Python regular expressions for a description, with decoding held to regex "
+        "syntax; check each with re.compile and the examples (positives must fully match, negatives must "
+        "not), and print the best: most examples passed, then highest mean log-probability. Exit status: "
+        "0 when the printed regex passes every example, 1 when it misses some (or none compiled), 2 on errors.",
+        ["constrain regex 'a US zip code: five digits' -p 12345 -p 90210 -x 1234 -x abcde --max-new-tokens 24"],
     )
     p.add_argument("description", help="what the regex should match, in words")
     p.add_argument("--positive", "-p", action="append", default=[], metavar="TEXT", help="a string the regex must fully match (repeatable)")
@@ -239,20 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unconstrained", action="store_true", help="let the model write freely and extract the regex (for comparison)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every candidate on stderr")
     p.set_defaults(func=_cmd_regex)
-    p = sub.add_parser(
-        "sql",
-        help="answer a question about a SQLite database with SQL written by a model, and run it read-only",
-        description=(
-            "Write N candidate SELECT queries for a question, with decoding held to SQL over the database's own "
-            "tables, columns and functions (constrain.sql.from_sqlite); run each on a read-only connection with a "
-            "time limit, and print the chosen query (the most common result among those that ran, or the highest "
-            "mean log-probability with --choose logprob) and its rows, tab-separated. Exit status: 0 when a query "
-            "ran, 1 when none did, 2 on errors."
-        ),
-        epilog="example:\n  constrain sql geography.sqlite 'which state has the largest population' -n 5",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = _subcommand(
+        sub, "sql", "answer a question about a SQLite database with SQL written by a model, and run it read-only",
+        "Write N candidate SELECT queries for a question, with decoding held to SQL over the database's own "
+        "tables, columns and functions (constrain.sql.from_sqlite); run each on a read-only connection with a "
+        "time limit, and print the chosen query (the most common result among those that ran, or the highest "
+        "mean log-probability with --choose logprob) and its rows, tab-separated. DATABASE is a SQLite file, "
+        "or a .sql script that is loaded into a private in-memory database first. Exit status: 0 when a query "
+        "ran, 1 when none did, 2 on errors.",
+        ["constrain sql examples/data/world.sql 'which country has the largest population' -n 3"],
     )
-    p.add_argument("database", help="SQLite database file (opened read-only)")
+    p.add_argument("database", help="SQLite database file (opened read-only), or a .sql script to load into memory")
     p.add_argument("question", help="the question, in words")
     p.add_argument("--model", default="smollm2", help="built-in model name or a local transformers folder (default: smollm2)")
     p.add_argument("-n", type=int, default=5, help="candidates to draw in one batch (default: 5; 1 means greedy)")
@@ -266,7 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_sql)
     from .openai_compat.server import add_serve_parser
 
-    add_serve_parser(sub)
+    p = add_serve_parser(sub)
+    p.description = textwrap.fill(
+        "Serve a model (the built-in smollm2 or a local transformers folder) over an OpenAI-compatible HTTP API: "
+        "GET /v1/models, POST /v1/chat/completions and /v1/completions (streaming too), with decoding held "
+        "to the request's response_format (json_schema, json_object) or to the extension fields regex, "
+        "choice, grammar and grammar_name. Point any OpenAI client, or constrain.openai_compat.Client, at the "
+        "printed URL. It binds to 127.0.0.1 unless --host says otherwise and runs until interrupted. "
+        "Exit status: 0 after Ctrl-C, 2 on errors."
+    )
+    p.epilog = "example:\n  constrain serve --port 8000"
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

@@ -1,12 +1,14 @@
-"""Answer questions about the GeoQuery SQLite database with SQL the database itself constrains.
+"""Answer questions about a small world database with SQL the database itself constrains.
 
-``constrain.sql.from_sqlite`` specialises the SQLite grammar to the database (its tables, their columns,
-its functions; read-only), and ``generate_sql`` samples a few candidates, runs each read-only with a time
-limit, and keeps the most common result.
+The database ships with this example: ``examples/data/world.sql`` creates three tables (``country``: 22
+countries with continent, capital, population and area; ``city``: 59 cities with their country code and
+population; ``language``: 34 country-language pairs) and this script loads it into an in-memory SQLite
+database. ``constrain.sql.from_sqlite`` specialises the SQLite grammar to that database (its tables, their
+columns, its functions; read-only), and ``generate_sql`` samples a few candidates, runs each read-only
+with a time limit, and keeps the most common result.
 
-Run: ``python examples/text_to_sql.py`` (model from ``$CONSTRAIN_MODEL``, default the built-in ``smollm2``;
-database from ``$CONSTRAIN_SQL_DB``, default the GeoQuery file from the shared data, else a small demo
-database built in memory). The last line printed is a JSON list of ``{"question", "sql", "rows"}``.
+Run: ``python examples/text_to_sql.py`` (model from ``$CONSTRAIN_MODEL``, default the built-in ``smollm2``).
+The last line printed is a JSON list of ``{"question", "sql", "rows"}``.
 """
 from __future__ import annotations
 
@@ -19,23 +21,18 @@ from pathlib import Path
 import constrain.sql as sql
 from constrain.generate import load_model
 
-GEOQUERY = Path(__file__).resolve().parents[2] / "shared" / "data" / "text2sql" / "geography" / "geography-db.added-in-2020.sqlite"
-QUESTIONS = ["what is the capital of texas", "which states border ohio", "how many rivers are there"]
+WORLD_SQL = Path(__file__).resolve().parent / "data" / "world.sql"
+QUESTIONS = [
+    "which country has the largest population",
+    "how many cities in Germany are in the database",
+    "which countries speak Spanish",
+]
 
 
-def database() -> str | sqlite3.Connection:
-    """The database named by ``$CONSTRAIN_SQL_DB``, else GeoQuery, else a tiny in-memory stand-in."""
-    if os.environ.get("CONSTRAIN_SQL_DB"):
-        return os.environ["CONSTRAIN_SQL_DB"]
-    if GEOQUERY.exists():
-        return str(GEOQUERY)
+def database() -> sqlite3.Connection:
+    """The world database: ``examples/data/world.sql`` run into a fresh in-memory SQLite database."""
     conn = sqlite3.connect(":memory:")
-    conn.executescript(
-        "CREATE TABLE state (state_name TEXT, capital TEXT, population INTEGER);"
-        "INSERT INTO state VALUES ('texas', 'austin', 29000000), ('ohio', 'columbus', 11800000);"
-        "CREATE TABLE river (river_name TEXT, traverse TEXT);"
-        "INSERT INTO river VALUES ('red', 'texas'), ('ohio', 'ohio');"
-    )
+    conn.executescript(WORLD_SQL.read_text(encoding="utf-8"))
     return conn
 
 
@@ -48,6 +45,7 @@ def main() -> int:
         ran = f"{result.executable}/{len(result.attempts)} candidates ran"
         print(f"{question}\n  {result.sql}\n  rows: {(result.rows or [])[:5]}  ({ran})")
         out.append({"question": question, "sql": result.sql, "rows": result.rows})
+    db.close()
     print(json.dumps(out, default=str))
     return 0
 

@@ -2,6 +2,6 @@
 from .api import Generation, StreamEvent, generate, stream
 from .describe import describe
 from .logits import apply_token_bitmask_
-from .models import DEFAULT_MODEL, load_model
+from .models import DEFAULT_MODEL, load_model, load_tokenizer
 
-__all__ = ["Generation", "StreamEvent", "generate", "stream", "describe", "apply_token_bitmask_", "DEFAULT_MODEL", "load_model"]
+__all__ = ["Generation", "StreamEvent", "generate", "stream", "describe", "apply_token_bitmask_", "DEFAULT_MODEL", "load_model", "load_tokenizer"]

@@ -20,6 +20,7 @@ from ..mask.budget import choose_within_budget
 from ..mask.matcher import Matcher
 from .choosing import filter_scores, ranked_choices
 from .describe import describe as describe_output
+from .kv_cache import forward_with_cache, new_cache
 from .logits import apply_token_bitmask_
 from .output import OutputSpec, resolve_output
 from .vocab_cache import vocabulary_for
@@ -144,17 +145,14 @@ class _Decoder:
         # sampling runs where the logits are: a CUDA multinomial needs a CUDA generator
         self.generator = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
         self.state = _State()
-        self.past: Any = None
+        self.past: Any = new_cache(model)
         self.finish_reason = ""
 
     def _forward(self, ids: list[int]) -> Any:
         import torch
 
         with torch.no_grad():
-            out = self.model(
-                input_ids=torch.tensor([ids], device=self.device), past_key_values=self.past, use_cache=True
-            )
-        self.past = out.past_key_values
+            out = forward_with_cache(self.model, torch.tensor([ids], device=self.device), self.past)
         self.state.forwards += 1
         return out.logits[0].float()
 
@@ -359,7 +357,7 @@ def stream(
     output: Any = None,
     **options: Any,
 ) -> Iterator[StreamEvent]:
-    """Like :func:`generate`, yielding text deltas; JSON outputs also carry the partial value parsed so far."""
+    """Like :func:`generate`, yielding a :class:`StreamEvent` per step (text delta, text so far, partial JSON value), then a final one with the result."""
     from ..repair import repair
 
     start = time.perf_counter()

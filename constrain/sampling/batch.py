@@ -16,6 +16,7 @@ import numpy as np
 
 from ..constraints import Constraint
 from ..generate.choosing import filter_scores, ranked_choices
+from ..generate.kv_cache import forward_with_cache, new_cache
 from ..generate.logits import apply_token_bitmask_
 from ..generate.vocab_cache import vocabulary_for
 from ..mask.budget import choose_within_budget
@@ -163,9 +164,9 @@ def decode_batch(
     stops = list(stop or [])
     rows = [Row() for _ in range(n)]
     live = list(range(n))
+    past = new_cache(model)
     with torch.no_grad():
-        out = model(input_ids=torch.tensor([list(prompt_ids)], device=device), use_cache=True)
-    past = out.past_key_values
+        out = forward_with_cache(model, torch.tensor([list(prompt_ids)], device=device), past)
     if n > 1:
         past.batch_repeat_interleave(n)
     logits = out.logits[:, -1].float().expand(n, -1).clone()
@@ -225,8 +226,7 @@ def decode_batch(
         else:
             next_tokens = tokens
         with torch.no_grad():
-            out = model(input_ids=torch.tensor(next_tokens, device=device).view(-1, 1), past_key_values=past, use_cache=True)
-        past = out.past_key_values
+            out = forward_with_cache(model, torch.tensor(next_tokens, device=device).view(-1, 1), past)
         logits = out.logits[:, -1].float()
         forwards += 1
     for row in rows:

@@ -79,15 +79,13 @@ def _check_text_to_regex(value: Any, out: str) -> None:
     assert value["passed"] == passed and value["total"] == 5
 
 
-SQL_DB: Path | None = None
-
-
 def _check_text_to_sql(value: Any, out: str) -> None:
-    """Every chosen query runs on the database and its rows are what SQLite itself returns."""
+    """Every chosen query runs on the shipped world database and its rows are what SQLite itself returns."""
     import sqlite3
 
-    assert isinstance(value, list) and len(value) == 3 and SQL_DB is not None
-    conn = sqlite3.connect(SQL_DB)
+    assert isinstance(value, list) and len(value) == 3
+    conn = sqlite3.connect(":memory:")
+    conn.executescript((EXAMPLES / "data" / "world.sql").read_text(encoding="utf-8"))
     for item in value:
         if item["sql"] is not None:
             assert [list(r) for r in conn.execute(item["sql"]).fetchall()] == item["rows"], item
@@ -121,18 +119,6 @@ def test_every_example_is_covered_and_documented() -> None:
 @pytest.mark.parametrize("script", sorted(CHECKS))
 def test_example_runs_with_the_tiny_model(script: str, tiny_folder: Path, monkeypatch: Any, capsys: Any) -> None:
     monkeypatch.setenv("CONSTRAIN_MODEL", str(tiny_folder))
-    if script == "text_to_sql.py":
-        import sqlite3
-
-        global SQL_DB
-        SQL_DB = tiny_folder.parent / "geo.sqlite"
-        if not SQL_DB.exists():
-            conn = sqlite3.connect(SQL_DB)
-            conn.executescript("CREATE TABLE state (state_name TEXT, capital TEXT, population INTEGER);"
-                               "INSERT INTO state VALUES ('texas', 'austin', 29000000), ('ohio', 'columbus', 11800000);")
-            conn.commit()
-            conn.close()
-        monkeypatch.setenv("CONSTRAIN_SQL_DB", str(SQL_DB))
     monkeypatch.delenv("CONSTRAIN_BASE_URL", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(EXAMPLES / script), run_name="__main__")
@@ -141,3 +127,13 @@ def test_example_runs_with_the_tiny_model(script: str, tiny_folder: Path, monkey
     lines = [line for line in out.splitlines() if line.strip()]
     assert lines, f"{script} printed nothing"
     CHECKS[script](json.loads(lines[-1]), out)
+
+
+def test_text_to_sql_loads_the_database_it_ships() -> None:
+    """The example's database is the shipped ``world.sql``: three tables with enough rows for real questions."""
+    conn = runpy.run_path(str(EXAMPLES / "text_to_sql.py"))["database"]()
+    counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("country", "city", "language")}
+    assert counts == {"country": 22, "city": 59, "language": 34}
+    assert conn.execute("SELECT name FROM country ORDER BY population DESC LIMIT 1").fetchone() == ("India",)
+    orphans = conn.execute("SELECT count(*) FROM city WHERE country_code NOT IN (SELECT code FROM country)").fetchone()
+    assert orphans == (0,)

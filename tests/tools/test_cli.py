@@ -105,7 +105,7 @@ def test_help_of_new_subcommands_has_a_description_and_an_example() -> None:
             [sys.executable, "-m", "constrain", name, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
         )
         assert proc.returncode == 0
-        assert "example:" in proc.stdout and f"constrain {name} " in proc.stdout
+        assert re.search(r"^examples?:$", proc.stdout, re.M) and f"constrain {name} " in proc.stdout
         assert "Exit status" in proc.stdout
 
 
@@ -133,3 +133,30 @@ def test_regex_subcommand_usage_errors(capsys: Any) -> None:
     assert _run(["regex", "x", "-n", "0"], capsys)[0] == 2
     code, _out, err = _run(["regex", "x", "--model", "/no/such/model"], capsys)
     assert code == 2 and "unknown model" in err
+
+
+def test_sql_subcommand_loads_a_sql_script_into_memory(tiny_folder: Path, capsys: Any) -> None:
+    script = ROOT / "examples" / "data" / "world.sql"
+    argv = ["sql", str(script), "how many countries", "--model", str(tiny_folder), "-n", "2", "--max-new-tokens", "16", "-v"]
+    code, out, err = _run(argv, capsys)
+    assert code in (0, 1) and err.count("candidate (") == 2, err
+    if code == 0:
+        import sqlite3
+
+        import constrain.sql as sql
+
+        query, *rows = out.rstrip("\n").split("\n")
+        conn = sqlite3.connect(":memory:")
+        conn.executescript(script.read_text(encoding="utf-8"))
+        assert sql.from_sqlite(conn).accepts(query), query  # held to the script's own tables and columns
+        expected = conn.execute(query).fetchall()
+        assert rows == ["\t".join("NULL" if v is None else str(v) for v in r) for r in expected][:20]
+
+
+def test_sql_subcommand_reports_a_broken_script(tmp_path: Path, capsys: Any) -> None:
+    broken = tmp_path / "broken.sql"
+    broken.write_text("CREATE TABLE t (a INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
+    code, _out, err = _run(["sql", str(broken), "q"], capsys)
+    assert code == 2 and f"the SQL script {broken} failed: no such table: nowhere" in err
+    code, _out, err = _run(["sql", str(tmp_path / "missing.sql"), "q"], capsys)
+    assert code == 2 and "no SQLite database or .sql script at" in err
