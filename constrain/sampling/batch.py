@@ -19,6 +19,8 @@ from ..generate.choosing import filter_scores, ranked_choices
 from ..generate.kv_cache import forward_with_cache, new_cache
 from ..generate.logits import apply_token_bitmask_
 from ..generate.vocab_cache import vocabulary_for
+from ..mask.batch import fill_masks
+from ..mask.bitmask import num_words
 from ..mask.budget import choose_within_budget
 from ..mask.matcher import Matcher
 
@@ -89,19 +91,15 @@ class _Rows:
         self.matchers: list[Matcher] | None = [constraint.matcher(vocab) for _ in range(n)] if constraint else None
 
     def masks(self, live: Sequence[int], remaining: int) -> np.ndarray | None:
+        """The live rows' masks, filled in one batch call (budget masks while every row supports them)."""
         if self.matchers is None:
             return None
-        return np.stack([self._mask(self.matchers[r], remaining) for r in live])
-
-    def _mask(self, matcher: Matcher, remaining: int) -> np.ndarray:
-        if self.budget_in_mask:
-            try:
-                words = matcher.budget_mask(remaining)
-                if words.any():
-                    return words
-            except NotImplementedError:
-                self.budget_in_mask = False  # chosen tokens are checked instead (``within_budget``)
-        return matcher.mask()
+        rows = [self.matchers[r] for r in live]
+        if self.budget_in_mask and not all(type(m).budget_mask is not Matcher.budget_mask for m in rows):
+            self.budget_in_mask = False  # chosen tokens are checked instead (``within_budget``)
+        out = np.empty((len(rows), num_words(self.vocab.size)), dtype=np.int32)
+        fill_masks(rows, out, remaining=remaining if self.budget_in_mask else None)
+        return out
 
     def within_budget(self, row: int, token: int, remaining: int, alternatives: Callable[[int], list[int]]) -> int:
         """``token``, or another choice when the row could not finish in ``remaining`` tokens after it."""
