@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from ..errors import ConstrainError, RepairError
 from .extract import find_fences, first_content
+from .limits import MAX_INPUT_BYTES, input_too_large
 from .json_text import combine, fast_path, repair_json_values
 from .result import Fix, RepairResult
 
@@ -69,10 +70,26 @@ def repair(
     end of the text instead of dropping it.  ``truncated=True`` tells the YAML reader the text was cut off by a
     token limit (JSON shows that by itself through its unclosed brackets).
 
+    Input is bounded (see :mod:`constrain.repair.limits`): text over ``MAX_INPUT_BYTES`` UTF-8 bytes (YAML:
+    ``MAX_YAML_BYTES``), nesting over ``MAX_DEPTH`` levels, integers over ``MAX_INT_DIGITS`` digits and YAML
+    aliases expanding to over ``MAX_ALIAS_NODES`` nodes are refused with :class:`RepairError`; work is linear in
+    the input size.  YAML scalars follow the YAML 1.2 core schema (``no``, ``12:30`` and dates stay strings).
+
     Raises :class:`RepairError` when no value can be read, or when it does not match ``schema``.
     """
     if not isinstance(text, str):
         raise ConstrainError(f"repair expects str, got {type(text).__name__}")
+    size = input_too_large(text)
+    if size is not None:
+        raise RepairError(f"input of {size} bytes is larger than the repair limit of {MAX_INPUT_BYTES} bytes", 0)
+    try:
+        return _repair(text, format, schema, partial_strings, truncated)
+    except RecursionError:
+        raise RepairError("input nested too deeply to read with the stack available", None) from None
+
+
+def _repair(text: str, format: Format, schema: Any, partial_strings: bool, truncated: bool | None) -> RepairResult:
+    """The body of :func:`repair`, after the input size check."""
     ok, value = fast_path(text) if format != "yaml" else (False, None)
     fmt = "json" if ok else (_detect(text) if format == "auto" else format)
     if fmt == "json":

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import RepairError
 from .extract import JSON_LANGS, Region, find_fences, first_content
+from .limits import MAX_INT_DIGITS, exact_int
 from .result import Fix
 from .tolerant_json import MISSING, ParsedValue, TolerantParser, Unrecoverable, _RAW_DECODE, parse_value_at
 
@@ -25,13 +26,34 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+def _parse_big_int(token: str) -> int:
+    """Integer hook used only after Python's digit limit refused one: exact, or refused past MAX_INT_DIGITS."""
+    value = exact_int(token)
+    if value is None:
+        raise ValueError(f"integer of more than {MAX_INT_DIGITS} digits")
+    return value
+
+
 _STRICT = json.JSONDecoder(parse_constant=_reject_constant)
+_STRICT_BIG_INTS = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_big_int)
 
 
 def fast_path(text: str) -> tuple[bool, Any]:
-    """``(True, value)`` when ``text`` is standard JSON (no NaN/Infinity), else ``(False, None)``."""
+    """``(True, value)`` when ``text`` is standard JSON (no NaN/Infinity), else ``(False, None)``.
+
+    Integers longer than Python's ``int(str)`` digit limit make the C decoder fail with a plain ValueError; the
+    text is then decoded again with an exact integer hook (slower, so only for those texts).
+    """
     try:
         return True, _STRICT.decode(text)
+    except json.JSONDecodeError:
+        return False, None
+    except RecursionError:
+        return False, None
+    except ValueError:
+        pass
+    try:
+        return True, _STRICT_BIG_INTS.decode(text)
     except (ValueError, RecursionError):
         return False, None
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import MAX_DEPTH, MAX_INT_DIGITS, exact_int
 from .result import Fix
 
 MISSING: Any = object()
@@ -71,6 +72,7 @@ _LITERALS: dict[str, Any] = {
     "TRUE": True, "FALSE": False, "NULL": None, "Null": None,
     "undefined": None, "NaN": math.nan, "Infinity": math.inf,
 }
+_DECODE_WINDOW = 2048
 _NUMBER_END = frozenset(" \t\n\r,]}:#\u00a0")
 _VALUE_START = frozenset("{[\"'\u201c\u201d-+.0123456789")
 
@@ -99,6 +101,42 @@ class TolerantParser:
         self.partial_strings = partial_strings
         self.fixes: list[Fix] = []
         self.closed_at_end = 0
+        self.depth = 0
+        self.decode_budget = 2 * len(text) + 4096
+
+    def decode(self, start: int) -> tuple[bool, Any, int]:
+        """Try the C decoder on the container at ``start``; ``(ok, value, end)``.
+
+        A failed try scans up to the error, so nested containers around one error would be rescanned once per
+        level; the characters scanned by failed tries are bounded by ``decode_budget`` (twice the text), after
+        which only a window of ``_DECODE_WINDOW`` characters is decoded (short containers stay fast), keeping
+        the whole parse linear in the text.
+        """
+        if self.decode_budget <= 0:
+            window = self.text[start:min(self.end, start + _DECODE_WINDOW)]
+            try:
+                val, e = _RAW_DECODE(window)
+            except (ValueError, RecursionError):
+                return False, None, start
+            return True, val, start + e
+        try:
+            val, e = _RAW_DECODE(self.text, start)
+        except RecursionError:
+            self.decode_budget = 0
+            return False, None, start
+        except ValueError as exc:
+            self.decode_budget -= max(getattr(exc, "pos", len(self.text)) - start, 1)
+            return False, None, start
+        if e > self.end:
+            self.decode_budget -= e - start
+            return False, None, start
+        return True, val, e
+
+    def enter(self, start: int) -> None:
+        """Count one more open container, refusing nesting deeper than ``MAX_DEPTH`` at its opening bracket."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Unrecoverable(start, f"nesting deeper than {MAX_DEPTH} levels")
 
     # -- helpers -------------------------------------------------------------------------------------
     def fix(self, kind: str, position: int, detail: str, ambiguous: bool = False) -> None:
@@ -145,13 +183,16 @@ class TolerantParser:
         raise Unrecoverable(i, f"unexpected {c!r} where a value was expected")
 
     def obj(self, start: int) -> tuple[Any, int]:
-        try:
-            val, e = _RAW_DECODE(self.text, start)
-        except ValueError:
-            pass
-        else:
-            if e <= self.end:
-                return val, e
+        ok, val, e = self.decode(start)
+        if ok:
+            return val, e
+        self.enter(start)
+        val, e = self.obj_members(start)
+        self.depth -= 1
+        return val, e
+
+    def obj_members(self, start: int) -> tuple[Any, int]:
+        """Read the members after the opening bracket at ``start``, repairing as needed."""
         text = self.text
         result: dict[str, Any] = {}
         i = start + 1
@@ -244,13 +285,16 @@ class TolerantParser:
                 raise Unrecoverable(i, f"unexpected {c!r} after an object member")
 
     def arr(self, start: int) -> tuple[Any, int]:
-        try:
-            val, e = _RAW_DECODE(self.text, start)
-        except ValueError:
-            pass
-        else:
-            if e <= self.end:
-                return val, e
+        ok, val, e = self.decode(start)
+        if ok:
+            return val, e
+        self.enter(start)
+        val, e = self.arr_members(start)
+        self.depth -= 1
+        return val, e
+
+    def arr_members(self, start: int) -> tuple[Any, int]:
+        """Read the members after the opening bracket at ``start``, repairing as needed."""
         text = self.text
         result: list[Any] = []
         i = start + 1
@@ -514,7 +558,7 @@ class TolerantParser:
         if strict is not None and strict.end() == stop:
             if "." in token or "e" in token or "E" in token:
                 return float(token), stop
-            return int(token), stop
+            return self.integer(token, start), stop
         cleaned = token.replace("_", "")
         if cleaned.startswith("+"):
             cleaned = cleaned[1:]
@@ -524,9 +568,16 @@ class TolerantParser:
                 return float(cleaned), stop
             if len(cleaned) > 1 and cleaned.lstrip("-").startswith("0"):
                 self.fix("number", start, f"number {token!r} has leading zeros", True)
-            return int(cleaned), stop
+            return self.integer(cleaned, start), stop
         except ValueError:
             return self.bare(start, ctx)
+
+    def integer(self, token: str, start: int) -> int:
+        """The exact integer ``token`` spells; one longer than ``MAX_INT_DIGITS`` digits is refused."""
+        value = exact_int(token)
+        if value is None:
+            raise Unrecoverable(start, f"integer of more than {MAX_INT_DIGITS} digits")
+        return value
 
     def word(self, start: int, ctx: int) -> tuple[Any, int]:
         text, end = self.text, self.end

@@ -6,16 +6,24 @@ one at a time at the line the parser complains about, then the text is parsed ag
 wrong* (a sentence of prose before the document becomes a key; ``key:value`` without the space becomes one
 string), so those are fixed before the first parse.
 
+Scalars are resolved by the YAML 1.2 core schema, not PyYAML's default YAML 1.1 one: ``12:30`` (sexagesimal),
+``yes``/``no``/``on``/``off`` and dates stay strings, ``012`` is the decimal integer 12 (never octal 10) and is
+reported as an ambiguous fix because a leading zero often means an identifier; ``0o17`` and ``0x1f`` are octal and
+hex.  A recursive alias, nesting deeper than ``MAX_DEPTH`` and aliases expanding to more than ``MAX_ALIAS_NODES``
+nodes are refused with :class:`~constrain.errors.RepairError` (see :mod:`.limits`).
+
 PyYAML is an optional dependency (``pip install constrain[yaml]``) and is imported only here, only when needed.
 """
 from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..errors import ConstrainError, RepairError
 from .extract import YAML_LANGS, find_fences
+from .limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_INT_DIGITS, MAX_YAML_BYTES, exact_int, input_too_large
 from .result import Fix
 
 _MAX_ROUNDS = 24
@@ -33,6 +41,132 @@ def _yaml() -> Any:
     except ImportError as exc:
         raise ConstrainError("YAML repair needs PyYAML: pip install constrain[yaml]") from exc
     return yaml
+
+
+class _Refused(Exception):
+    """A document that is refused outright (no line fix can help); ``mark`` is PyYAML's position or None."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+_CORE_IMPLICIT = (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     "-+0123456789."),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+)
+
+
+@lru_cache(maxsize=1)
+def _loader_class(yaml: Any) -> Any:
+    """A safe PyYAML loader with YAML 1.2 core scalars, bounded nesting and alias expansion, no recursive aliases."""
+    from yaml.events import AliasEvent
+
+    class CoreResolver(yaml.resolver.BaseResolver):
+        """Implicit tags of the YAML 1.2 core schema (the int rule comes first so ``12`` is not a float)."""
+
+    for tag, pattern, first in _CORE_IMPLICIT:
+        CoreResolver.add_implicit_resolver(tag, re.compile(pattern), list(first))
+
+    class BoundedComposer(yaml.composer.Composer):
+        """Composer that refuses recursive aliases, deep nesting and alias expansion past the limits."""
+
+        def compose_document(self) -> Any:
+            self.open_anchors: set[str] = set()
+            self.node_sizes: dict[int, int] = {}
+            self.alias_nodes = 0
+            self.depth = 0
+            return super().compose_document()
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if self.check_event(AliasEvent):
+                if event.anchor in self.open_anchors:
+                    raise _Refused(f"recursive alias *{event.anchor} refers to a collection that contains it",
+                                   event.start_mark)
+                node = super().compose_node(parent, index)
+                self.alias_nodes += self.size(node)
+                if self.alias_nodes > MAX_ALIAS_NODES:
+                    raise _Refused(f"aliases expand to more than {MAX_ALIAS_NODES} nodes", event.start_mark)
+                return node
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+            anchor = event.anchor
+            if anchor is not None:
+                self.open_anchors.add(anchor)
+            node = super().compose_node(parent, index)
+            self.open_anchors.discard(anchor)
+            self.depth -= 1
+            return node
+
+        def size(self, root: Any) -> int:
+            """Nodes a walk of ``root`` visits, counting shared nodes each time (memoized, iterative)."""
+            sizes = self.node_sizes
+            stack = [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if id(node) in sizes:
+                    continue
+                if isinstance(node, yaml.ScalarNode):
+                    sizes[id(node)] = 1
+                    continue
+                children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) \
+                    else list(node.value)
+                if done:
+                    sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+                    continue
+                stack.append((node, True))
+                stack.extend((c, False) for c in children if id(c) not in sizes)
+            return sizes[id(root)]
+
+    class CoreConstructor(yaml.constructor.SafeConstructor):
+        """Safe constructor whose ints and floats follow the YAML 1.2 core schema; notes leading-zero ints."""
+
+        def construct_core_int(self, node: Any) -> int:
+            text = self.construct_scalar(node)
+            if text[:2] in ("0o", "0x"):
+                return int(text[2:], 8 if text[1] == "o" else 16)
+            value = exact_int(text)
+            if value is None:
+                raise _Refused(f"integer of more than {MAX_INT_DIGITS} digits", node.start_mark)
+            digits = text.lstrip("+-")
+            if len(digits) > 1 and digits[0] == "0":
+                self.notes.append((node.start_mark, f"read {text!r} as the decimal integer {value} (YAML 1.2); "
+                                                    "its leading zero may mean it is an identifier"))
+            return value
+
+        def construct_core_float(self, node: Any) -> float:
+            text = self.construct_scalar(node).lower()
+            if text.lstrip("+-") == ".inf":
+                return -float("inf") if text[0] == "-" else float("inf")
+            if text == ".nan":
+                return float("nan")
+            return float(text)
+
+    CoreConstructor.add_constructor("tag:yaml.org,2002:int", CoreConstructor.construct_core_int)
+    CoreConstructor.add_constructor("tag:yaml.org,2002:float", CoreConstructor.construct_core_float)
+
+    class CoreLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, BoundedComposer,
+                     CoreConstructor, CoreResolver):
+        """Reader, scanner and parser of PyYAML with the bounded composer and the core-schema constructor."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            BoundedComposer.__init__(self)
+            CoreConstructor.__init__(self)
+            CoreResolver.__init__(self)
+            self.notes: list[tuple[Any, str]] = []
+
+    return CoreLoader
 
 
 def _indent(line: str) -> int:
@@ -100,6 +234,8 @@ def _preclean(doc: _Lines, fixes: list[Fix]) -> None:
         doc.delete(len(lines) - 1)
         while lines and not lines[-1].strip():
             doc.delete(len(lines) - 1)
+    if len(lines) == 1 and _indent(lines[0]) == 0 and _is_sentence(lines[0]) and lines[0].rstrip().endswith(":"):
+        raise RepairError("no YAML content: a single line of prose ending with ':' is not a document", doc.pos(0))
     block = _in_block_scalar(lines)
     unit = min((_indent(l) for l in lines if _indent(l) > 0 and not l.startswith("\t")), default=2)
     for n, line in enumerate(lines):
@@ -146,10 +282,21 @@ def _drop_last_line(doc: _Lines, fixes: list[Fix]) -> None:
 
 
 def _try_load(yaml: Any, text: str) -> tuple[bool, Any, Any]:
+    """``(True, value, notes)`` or ``(False, None, error)``; a refused document raises :class:`_Refused`."""
+    loader = _loader_class(yaml)(text)
     try:
-        return True, yaml.safe_load(text), None
+        return True, loader.get_single_data(), loader.notes
     except yaml.YAMLError as exc:
         return False, None, exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        return False, None, yaml.MarkedYAMLError(problem=f"invalid value for its tag: {exc}")
+    finally:
+        loader.dispose()
+
+
+def _note_fixes(notes: list[tuple[Any, str]], position: Any) -> list[Fix]:
+    """Ambiguous fixes for the constructor's notes; ``position(mark)`` maps a mark to an offset in the input."""
+    return [Fix("number", position(mark), message, True) for mark, message in notes]
 
 
 def _error_line(exc: Any) -> int | None:
@@ -247,13 +394,29 @@ def repair_yaml(text: str, truncated: bool | None = None) -> tuple[Any, list[Fix
     when it parses (YAML cannot show this by itself); ``None`` drops the last line only when it fails to parse.
     """
     yaml = _yaml()
+    size = input_too_large(text, MAX_YAML_BYTES)
+    if size is not None:
+        raise RepairError(f"YAML input of {size} bytes is larger than the YAML repair limit of {MAX_YAML_BYTES} bytes", 0)
     if truncated is not True and "```" not in text and "\t" not in text:
-        ok, value, _ = _try_load(yaml, text)
+        try:
+            ok, value, notes = _try_load(yaml, text)
+        except _Refused as exc:
+            raise RepairError(f"cannot read YAML: {exc.message}", exc.mark.index if exc.mark else None) from None
         if ok and not _needs_preclean(text):
-            return value, []
+            return value, _note_fixes(notes, lambda mark: mark.index)
     body, base, fixes = _regions(text)
     doc = _Lines(body, base)
     _preclean(doc, fixes)
+    try:
+        return _repair_lines(yaml, doc, body, base, fixes, truncated)
+    except _Refused as exc:
+        where = doc.pos(exc.mark.line) + exc.mark.column if exc.mark else None
+        raise RepairError(f"cannot read YAML: {exc.message}", where) from None
+
+
+def _repair_lines(yaml: Any, doc: _Lines, body: str, base: int, fixes: list[Fix],
+                  truncated: bool | None) -> tuple[Any, list[Fix]]:
+    """Parse the cleaned lines, fixing the line PyYAML complains about, round after round."""
     if truncated and not body.endswith("\n") and doc.lines:
         _drop_last_line(doc, fixes)
     elif truncated:
@@ -271,7 +434,7 @@ def repair_yaml(text: str, truncated: bool | None = None) -> tuple[Any, list[Fix
             raise RepairError("no YAML content found", base)
         ok, value, exc = _try_load(yaml, doc.text())
         if ok:
-            return value, fixes
+            return value, fixes + _note_fixes(exc, lambda mark: doc.pos(mark.line) + mark.column)
         last_error = exc
         if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc):
             if _split_documents(yaml, doc, fixes):
