@@ -11,29 +11,95 @@ the operator's choice: ``constrain serve --grammar sql=grammars/sqlite.lark`` (o
 ``Server(..., grammars={"sql": Path("grammars/sqlite.lark")})``) registers one, compiled once at
 start, that a request picks with ``"grammar_name": "sql"``.
 
-Built on the standard library's threading HTTP server: requests are parsed concurrently
-and generation runs one request at a time (a CPU model gains nothing from more). It is
-meant for local use and tests; it binds to 127.0.0.1 unless told otherwise.
+Built on Starlette and uvicorn. Every request is bounded: the body size (413), the prompt's tokens
+and ``n * max_tokens`` (400), the JSON nesting depth (400), and the time from arrival to the last token
+(504). Compilation and decoding run on a worker thread per request, one decoding at a time (a CPU
+model gains nothing from more); at most ``max_pending`` requests are admitted at once and the rest get
+429 at once. Decoding checks the deadline and the client's connection between steps, so a client that
+goes away stops its request. A compilation cannot be stopped midway: past its deadline the client gets
+504 and the work is dropped as soon as the compiler returns, still holding its admission slot until then.
+It binds to 127.0.0.1 unless told otherwise.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator, Mapping
 
 from ..constraints import Constraint
 from .protocol import RequestError, output_from_body
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
 
 GRAMMAR_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 EBNF_SUFFIXES = (".ebnf", ".gbnf")
 FINISH = {"eos": "stop", "complete": "stop", "stop": "stop", "length": "length", "dead_end": "length", "cancelled": "stop"}
 MAX_TOKENS_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the server; each bound keeps one client from taking it over."""
+
+    max_body_bytes: int = 1 << 20
+    max_prompt_tokens: int = 8192
+    max_total_tokens: int = 16384
+    request_timeout: float = 60.0
+    max_pending: int = 32
+    max_json_depth: int = 64
+    max_connections: int = 256
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_prompt_tokens", "max_total_tokens", "max_pending", "max_json_depth", "max_connections"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not self.request_timeout > 0:
+            raise ValueError(f"request_timeout must be a positive number of seconds, got {self.request_timeout!r}")
+
+
+@dataclass
+class Job:
+    """One admitted request's deadline and cancellation flag, checked between compile and decoding steps."""
+
+    deadline: float
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def should_stop(self) -> bool:
+        """Whether the work must end now: the client left or the deadline passed."""
+        return self.cancelled.is_set() or time.monotonic() >= self.deadline
+
+    def check(self) -> None:
+        """Raise the error the client gets when the work must end."""
+        if self.cancelled.is_set():
+            raise RequestError("the request was cancelled", 499, kind="cancelled")
+        if time.monotonic() >= self.deadline:
+            raise _timeout()
+
+
+def _timeout() -> RequestError:
+    return RequestError("the request ran past the server's time limit (request_timeout)", 504, kind="timeout")
+
+
+def _json_depth(value: Any) -> int:
+    """The nesting depth of a parsed JSON value, walked without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            todo.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _number(body: dict[str, Any], key: str, default: Any, kind: type, low: float, high: float) -> Any:
@@ -92,13 +158,39 @@ def compile_grammars(grammars: Mapping[str, "str | os.PathLike[str] | Constraint
 class Engine:
     """The model side of the server: prompt building and constrained decoding, one request at a time."""
 
-    def __init__(self, model: Any, tokenizer: Any, name: str, grammars: Mapping[str, Constraint] | None = None) -> None:
+    def __init__(self, model: Any, tokenizer: Any, name: str, grammars: Mapping[str, Constraint] | None = None,
+                 limits: Limits | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
         self.grammars = dict(grammars or {})
+        self.limits = limits or Limits()
         self.created = int(time.time())
         self.lock = threading.Lock()
+
+    def _acquire(self, job: Job | None) -> None:
+        """Take the decoding lock, giving up at the job's deadline."""
+        if job is None:
+            self.lock.acquire()
+            return
+        if not self.lock.acquire(timeout=max(0.0, job.deadline - time.monotonic())):
+            raise _timeout()
+        try:
+            job.check()
+        except RequestError:
+            self.lock.release()
+            raise
+
+    def prompt_ids(self, prompt: Any) -> list[int]:
+        """The prompt's token ids; raises :class:`RequestError` past ``max_prompt_tokens``."""
+        from ..generate.api import _prompt_ids
+
+        ids = list(_prompt_ids(self.tokenizer, prompt, None))
+        limit = self.limits.max_prompt_tokens
+        if len(ids) > limit:
+            raise RequestError(f"the prompt has {len(ids)} tokens; this server takes at most {limit} (max_prompt_tokens)",
+                               param="messages" if isinstance(prompt, list) else "prompt")
+        return ids
 
     def chat_prompt(self, body: dict[str, Any]) -> Any:
         """The messages for the chat template, or a plain ``Role: text`` transcript when there is none."""
@@ -121,15 +213,19 @@ class Engine:
         if model is not None and model != self.name:
             raise RequestError(f"the model {model!r} does not exist; this server serves {self.name!r}", 404, "model", "model_not_found")
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        return {
+        opts = {
             "max_new_tokens": _number({"max_tokens": max_tokens}, "max_tokens", default_max, int, 1, MAX_TOKENS_LIMIT),
             "temperature": _number(body, "temperature", 1.0, float, 0.0, 2.0),
             "top_p": _number(body, "top_p", None, float, 0.0, 1.0),
             "seed": _number(body, "seed", None, int, -(2**63), 2**63 - 1),
             "n": _number(body, "n", 1, int, 1, 16),
             "stop": _stops(body),
-            "output": output_from_body(body, self.grammars),
         }
+        total, limit = opts["n"] * opts["max_new_tokens"], self.limits.max_total_tokens
+        if total > limit:
+            raise RequestError(f"n * max_tokens is {total}; this server allows at most {limit} (max_total_tokens)", param="max_tokens")
+        opts["output"] = output_from_body(body, self.grammars)
+        return opts
 
     def _constraint(self, output: Any) -> Any:
         from ..generate.output import resolve_output
@@ -141,14 +237,19 @@ class Engine:
         except Exception as e:  # an invalid or unsupported schema is the caller's error
             raise RequestError(f"cannot enforce this format: {e}", param="response_format") from e
 
-    def generate(self, prompt: Any, opts: dict[str, Any]) -> tuple[list[Any], int]:
-        """Decode ``n`` rows in one batch; returns the rows and the prompt's token count."""
-        from ..generate.api import _prompt_ids
+    def generate(self, prompt: Any, opts: dict[str, Any], job: Job | None = None) -> tuple[list[Any], int]:
+        """Decode ``n`` rows in one batch; returns the rows and the prompt's token count.
+
+        With a ``job``, decoding stops between steps once it is cancelled or past its deadline.
+        """
         from ..sampling.batch import decode_batch
 
+        ids = self.prompt_ids(prompt)
         constraint = self._constraint(opts["output"]) if opts["output"] is not None else None
-        ids = _prompt_ids(self.tokenizer, prompt, None)
-        with self.lock:
+        if job is not None:
+            job.check()
+        self._acquire(job)
+        try:
             result = decode_batch(
                 self.model,
                 self.tokenizer,
@@ -160,18 +261,30 @@ class Engine:
                 top_p=opts["top_p"],
                 seed=opts["seed"],
                 stop=opts["stop"],
+                should_stop=job.should_stop if job is not None else None,
             )
+        finally:
+            self.lock.release()
+        if job is not None:
+            job.check()
         return result.rows, len(ids)
 
-    def stream(self, prompt: Any, opts: dict[str, Any]) -> Iterator[Any]:
-        """Stream one choice: text deltas, then the final :class:`~constrain.generate.api.StreamEvent`."""
+    def stream(self, prompt: Any, opts: dict[str, Any], job: Job | None = None) -> Iterator[Any]:
+        """Stream one choice: text deltas, then the final :class:`~constrain.generate.api.StreamEvent`.
+
+        With a ``job``, the stream raises :class:`RequestError` between steps once it is cancelled or late.
+        """
         from ..generate.api import stream
 
         if opts["n"] != 1:
             raise RequestError("stream supports n=1 only", param="n")
+        self.prompt_ids(prompt)
         constraint = self._constraint(opts["output"]) if opts["output"] is not None else None
-        with self.lock:
-            yield from stream(
+        if job is not None:
+            job.check()
+        self._acquire(job)
+        try:
+            events = stream(
                 self.model,
                 self.tokenizer,
                 prompt,
@@ -182,6 +295,15 @@ class Engine:
                 seed=opts["seed"],
                 stop=opts["stop"],
             )
+            try:
+                for event in events:
+                    yield event
+                    if job is not None and not event.done:
+                        job.check()
+            finally:
+                events.close()
+        finally:
+            self.lock.release()
 
     def token_logprobs(self, row: Any) -> list[dict[str, Any]]:
         """A row's tokens in the ``logprobs.content`` shape of the chat API."""
@@ -195,73 +317,184 @@ class Engine:
         return out
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "constrain"
-    protocol_version = "HTTP/1.1"
-    engine: Engine
+def _error(e: RequestError) -> "Response":
+    from starlette.responses import JSONResponse
 
-    def log_message(self, format: str, *args: Any) -> None:
+    return JSONResponse(e.body(), status_code=e.status)
+
+
+def _settle(future: "asyncio.Future[Any]", value: Any, error: BaseException | None) -> None:
+    if future.done():
         return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
 
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
+class App:
+    """The ASGI application: routing, request limits, admission, and the worker threads that decode."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.limits = engine.limits
+        self.slots = threading.BoundedSemaphore(self.limits.max_pending)
+        self.app = self._build()
+
+    def _build(self) -> "Starlette":
+        from starlette.applications import Starlette
+        from starlette.exceptions import HTTPException
+        from starlette.routing import Route
+
+        async def http_error(request: "Request", exc: Exception) -> "Response":
+            status = exc.status_code if isinstance(exc, HTTPException) else 500
+            message = f"no route {request.method} {request.url.path}" if status in (404, 405) else str(getattr(exc, "detail", exc))
+            return _error(RequestError(message, status, kind="invalid_request_error" if status < 500 else "server_error"))
+
+        async def server_error(request: "Request", exc: Exception) -> "Response":
+            return _error(RequestError(f"{type(exc).__name__}: {exc}", 500, kind="server_error"))
+
+        routes = [
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/models/{name:path}", self.model, methods=["GET"]),
+            Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            Route("/v1/completions", self.completions, methods=["POST"]),
+        ]
+        return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+
+    def _card(self) -> dict[str, Any]:
+        e = self.engine
+        return {"id": e.name, "object": "model", "created": e.created, "owned_by": "constrain"}
+
+    async def models(self, request: "Request") -> "Response":
+        """``GET /v1/models``: the one served model."""
+        from starlette.responses import JSONResponse
+
+        return JSONResponse({"object": "list", "data": [self._card()]})
+
+    async def model(self, request: "Request") -> "Response":
+        """``GET /v1/models/{name}``: the served model's card, 404 for any other name."""
+        from starlette.responses import JSONResponse
+
+        if request.path_params["name"] != self.engine.name:
+            return _error(RequestError(f"no route GET {request.url.path}", 404))
+        return JSONResponse(self._card())
+
+    async def chat(self, request: "Request") -> "Response":
+        """``POST /v1/chat/completions``."""
+        return await self._completion(request, chat=True)
+
+    async def completions(self, request: "Request") -> "Response":
+        """``POST /v1/completions``."""
+        return await self._completion(request, chat=False)
+
+    async def _body(self, request: "Request") -> dict[str, Any]:
+        """The JSON object body, read up to ``max_body_bytes``; raises :class:`RequestError` (400 or 413)."""
+        limit = self.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                raise RequestError(f"Content-Length must be a number of bytes, got {declared[:40]!r}")
+            if int(declared) > limit:
+                raise RequestError(f"the request body has {int(declared)} bytes; this server takes at most {limit} (max_body_bytes)", 413)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(f"the request body is over {limit} bytes (max_body_bytes)", 413)
+            chunks.append(chunk)
         try:
-            body = json.loads(self.rfile.read(length) or b"null")
+            body = json.loads(b"".join(chunks) or b"null")
+        except RecursionError as e:
+            raise RequestError(f"the request body nests deeper than {self.limits.max_json_depth} levels") from e
         except ValueError as e:
             raise RequestError(f"the request body is not valid JSON: {e}") from e
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object")
+        if _json_depth(body) > self.limits.max_json_depth:
+            raise RequestError(f"the request body nests deeper than {self.limits.max_json_depth} levels")
         return body
 
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0].rstrip("/")
-        if path == "/v1/models":
-            e = self.engine
-            self._send(200, {"object": "list", "data": [{"id": e.name, "object": "model", "created": e.created, "owned_by": "constrain"}]})
-        elif path == f"/v1/models/{self.engine.name}":
-            e = self.engine
-            self._send(200, {"id": e.name, "object": "model", "created": e.created, "owned_by": "constrain"})
-        else:
-            self._send(404, RequestError(f"no route GET {path}", 404).body())
+    def _admit(self) -> Job:
+        """A job for one more request, or 429 when ``max_pending`` requests are already admitted."""
+        if not self.slots.acquire(blocking=False):
+            raise RequestError(f"the server is busy: {self.limits.max_pending} requests are in progress (max_pending); retry later",
+                               429, kind="rate_limit_error")
+        return Job(time.monotonic() + self.limits.request_timeout)
 
-    def do_POST(self) -> None:
-        path = self.path.split("?", 1)[0].rstrip("/")
+    def _spawn(self, work: Callable[[], Any]) -> "asyncio.Future[Any]":
+        """Run ``work`` on its own thread, which frees the admission slot when it ends; its outcome as a future."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def run() -> None:
+            value, error = None, None
+            try:
+                value = work()
+            except BaseException as e:  # handed to the waiting request
+                error = e
+            finally:
+                self.slots.release()
+            try:
+                loop.call_soon_threadsafe(_settle, future, value, error)
+            except RuntimeError:
+                pass  # the server has stopped; nobody is waiting
+
+        threading.Thread(target=run, name="constrain-request", daemon=True).start()
+        return future
+
+    async def _wait(self, request: "Request", future: "asyncio.Future[Any]", job: Job) -> Any:
+        """``future``'s result, or :class:`RequestError` when the deadline passes or the client disconnects."""
+        async def disconnected() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+
+        watch = asyncio.ensure_future(disconnected())
         try:
-            if path == "/v1/chat/completions":
-                self._completion(self._body(), chat=True)
-            elif path == "/v1/completions":
-                self._completion(self._body(), chat=False)
-            else:
-                raise RequestError(f"no route POST {path}", 404)
-        except RequestError as e:
-            self._send(e.status, e.body())
-        except Exception as e:  # report, keep serving
-            self._send(500, RequestError(f"{type(e).__name__}: {e}", 500, kind="server_error").body())
+            done, _ = await asyncio.wait({future, watch}, timeout=max(0.0, job.deadline - time.monotonic()),
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+        if future in done:
+            return future.result()
+        job.cancelled.set()
+        if watch in done:
+            raise RequestError("the client closed the connection", 499, kind="cancelled")
+        raise _timeout()
 
-    def _completion(self, body: dict[str, Any], chat: bool) -> None:
-        e = self.engine
+    def _prompt(self, body: dict[str, Any], chat: bool) -> Any:
         if chat:
-            prompt = e.chat_prompt(body)
-        else:
-            prompt = body.get("prompt")
-            if isinstance(prompt, list) and len(prompt) == 1:
-                prompt = prompt[0]
-            if not isinstance(prompt, str):
-                raise RequestError("prompt must be a string", param="prompt")
-        opts = e.options(body, 256 if chat else 16)
+            return self.engine.chat_prompt(body)
+        prompt = body.get("prompt")
+        if isinstance(prompt, list) and len(prompt) == 1:
+            prompt = prompt[0]
+        if not isinstance(prompt, str):
+            raise RequestError("prompt must be a string", param="prompt")
+        return prompt
+
+    async def _completion(self, request: "Request", chat: bool) -> "Response":
+        from starlette.responses import JSONResponse
+
+        try:
+            body = await self._body(request)
+            job = self._admit()
+        except RequestError as e:
+            return _error(e)
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
         if body.get("stream"):
-            self._stream(ident, prompt, opts, chat)
-            return
-        rows, prompt_tokens = e.generate(prompt, opts)
+            return await self._stream(request, ident, body, chat, job)
+        try:
+            payload = await self._wait(request, self._spawn(lambda: self._complete(ident, body, chat, job)), job)
+        except RequestError as e:
+            return _error(e)
+        return JSONResponse(payload)
+
+    def _complete(self, ident: str, body: dict[str, Any], chat: bool, job: Job) -> dict[str, Any]:
+        """The whole non-streamed reply (runs on a worker thread)."""
+        e = self.engine
+        prompt = self._prompt(body, chat)
+        opts = e.options(body, 256 if chat else 16)
+        rows, prompt_tokens = e.generate(prompt, opts, job)
         choices = []
         for i, row in enumerate(rows):
             reason = FINISH.get(row.finish_reason, "stop")
@@ -271,27 +504,56 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 choices.append({"index": i, "text": row.text, "logprobs": None, "finish_reason": reason})
         completion_tokens = sum(len(r.token_ids) for r in rows)
-        self._send(200, {
+        return {
             "id": ident,
             "object": "chat.completion" if chat else "text_completion",
             "created": int(time.time()),
             "model": e.name,
             "choices": choices,
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
-        })
+        }
 
-    def _stream(self, ident: str, prompt: Any, opts: dict[str, Any], chat: bool) -> None:
-        events = self.engine.stream(prompt, opts)
-        first = next(events)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
+    async def _stream(self, request: "Request", ident: str, body: dict[str, Any], chat: bool, job: Job) -> "Response":
+        """Server-sent events; errors before the first token come back as a plain JSON error."""
+        from starlette.responses import StreamingResponse
+
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        def put(kind: str, item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, item))
+            except RuntimeError:
+                pass  # the server has stopped; nobody is reading
+
+        def produce() -> None:
+            e = self.engine
+            try:
+                opts = e.options(body, 256 if chat else 16)
+                for event in e.stream(self._prompt(body, chat), opts, job):
+                    put("event", event)
+            except RequestError as err:
+                put("error", err)
+            except Exception as err:  # reported to the client, the server keeps serving
+                put("error", RequestError(f"{type(err).__name__}: {err}", 500, kind="server_error"))
+
+        async def next_item() -> tuple[str, Any]:
+            try:
+                return await asyncio.wait_for(queue.get(), timeout=max(0.0, job.deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                job.cancelled.set()
+                return "error", _timeout()
+
+        worker = self._spawn(produce)
+        try:
+            first = await self._wait(request, asyncio.ensure_future(next_item()), job)
+        except RequestError as e:
+            return _error(e)
+        if first[0] == "error":
+            return _error(first[1])
         base = {"id": ident, "object": "chat.completion.chunk" if chat else "text_completion", "created": int(time.time()), "model": self.engine.name}
 
-        def send(text: str | None, reason: str | None, role: bool = False) -> None:
+        def chunk(text: str | None, reason: str | None, role: bool = False) -> str:
             if chat:
                 delta: dict[str, Any] = {"role": "assistant"} if role else {}
                 if text is not None:
@@ -299,31 +561,38 @@ class _Handler(BaseHTTPRequestHandler):
                 choice: dict[str, Any] = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}
             else:
                 choice = {"index": 0, "text": text or "", "logprobs": None, "finish_reason": reason}
-            self.wfile.write(f"data: {json.dumps({**base, 'choices': [choice]})}\n\n".encode())
-            self.wfile.flush()
+            return f"data: {json.dumps({**base, 'choices': [choice]})}\n\n"
 
-        if chat:
-            send("", None, role=True)
-        event = first
-        try:
-            while True:
-                if event.done:
-                    send(None if chat else "", FINISH.get(event.result.finish_reason if event.result else "", "stop"))
-                    break
-                if event.delta:
-                    send(event.delta, None)
-                event = next(events)
-        finally:
-            events.close()
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
+        async def events() -> AsyncIterator[str]:
+            item = first
+            try:
+                if chat:
+                    yield chunk("", None, role=True)
+                while True:
+                    kind, value = item
+                    if kind == "error":
+                        yield f"data: {json.dumps(value.body())}\n\n"
+                        break
+                    if value.done:
+                        yield chunk(None if chat else "", FINISH.get(value.result.finish_reason if value.result else "", "stop"))
+                        break
+                    if value.delta:
+                        yield chunk(value.delta, None)
+                    item = await next_item()
+                yield "data: [DONE]\n\n"
+            finally:
+                job.cancelled.set()
+                worker.cancel()
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 class Server:
     """An OpenAI-compatible server over ``model``; ``start()`` runs it on a background thread.
 
     ``grammars`` maps names to grammar files (``pathlib.Path``), grammar text or constraints that a request
-    may pick with ``"grammar_name"``; they are compiled here, once.
+    may pick with ``"grammar_name"``; they are compiled here, once. The keyword limits bound what one
+    request may ask (see :class:`Limits`; ``request_timeout`` is in seconds).
 
     >>> # with Server(model, tokenizer, port=0) as server: openai.OpenAI(base_url=server.url, api_key="x")
     """
@@ -337,41 +606,64 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 8000,
         grammars: Mapping[str, "str | os.PathLike[str] | Constraint"] | None = None,
+        max_body_bytes: int = Limits.max_body_bytes,
+        max_prompt_tokens: int = Limits.max_prompt_tokens,
+        max_total_tokens: int = Limits.max_total_tokens,
+        request_timeout: float = Limits.request_timeout,
+        max_pending: int = Limits.max_pending,
+        max_connections: int = Limits.max_connections,
     ) -> None:
-        engine = Engine(model, tokenizer, name, compile_grammars(grammars or {}))
-        handler = type("Handler", (_Handler,), {"engine": engine})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        try:
+            import uvicorn
+        except ImportError as e:
+            raise ImportError("constrain serve needs starlette and uvicorn: pip install 'constrain[serve]'") from e
+        limits = Limits(max_body_bytes=max_body_bytes, max_prompt_tokens=max_prompt_tokens, max_total_tokens=max_total_tokens,
+                        request_timeout=request_timeout, max_pending=max_pending, max_connections=max_connections)
+        self.engine = Engine(model, tokenizer, name, compile_grammars(grammars or {}), limits)
+        self.app = App(self.engine)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._host = host
+        config = uvicorn.Config(self.app.app, log_level="warning", access_log=False, lifespan="off",
+                                limit_concurrency=limits.max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5)
+        self._uvicorn = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         """The bound port (useful after ``port=0``)."""
-        return int(self.httpd.server_address[1])
+        return int(self._socket.getsockname()[1])
 
     @property
     def url(self) -> str:
         """The base URL clients use (ends in ``/v1``)."""
-        host = self.httpd.server_address[0]
+        host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}/v1"
 
     def start(self) -> "Server":
-        """Serve on a daemon thread; returns at once."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="constrain-serve", daemon=True)
+        """Serve on a daemon thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(target=self.serve_forever, name="constrain-serve", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start on {self.url}")
+            time.sleep(0.01)
         return self
 
     def serve_forever(self) -> None:
-        """Serve on this thread until interrupted."""
-        self.httpd.serve_forever()
+        """Serve on this thread until interrupted or stopped."""
+        self._uvicorn.run(sockets=[self._socket])
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
         if self._thread is not None:
-            self.httpd.shutdown()
+            self._uvicorn.should_exit = True
             self._thread.join(timeout=10)
             self._thread = None
-        self.httpd.server_close()
+        self._socket.close()
 
     def __enter__(self) -> "Server":
         return self.start()
@@ -399,7 +691,9 @@ def _cmd_serve(args: Any) -> int:
         return 2
     model, tokenizer = load_model(args.model)
     server = Server(model, tokenizer, name=args.served_model_name or args.model, host=args.host, port=args.port,
-                    grammars=grammars)
+                    grammars=grammars, max_body_bytes=args.max_body_bytes, max_prompt_tokens=args.max_prompt_tokens,
+                    max_total_tokens=args.max_total_tokens, request_timeout=args.request_timeout,
+                    max_pending=args.max_pending, max_connections=args.max_connections)
     print(f"serving {args.model} at {server.url} (Ctrl-C to stop)", file=sys.stderr)
     try:
         server.serve_forever()
@@ -432,5 +726,12 @@ def add_serve_parser(subparsers: Any) -> Any:
     p.add_argument("--grammar", action="append", type=_named_grammar_file, metavar="NAME=PATH",
                    help="a grammar file (Lark; EBNF for .ebnf/.gbnf) that requests may use with "
                         "\"grammar_name\": \"NAME\" (repeatable); requests never name files themselves")
+    p.add_argument("--max-body-bytes", type=int, default=Limits.max_body_bytes, help="largest request body; larger ones get 413")
+    p.add_argument("--max-prompt-tokens", type=int, default=Limits.max_prompt_tokens, help="longest prompt in tokens; longer ones get 400")
+    p.add_argument("--max-total-tokens", type=int, default=Limits.max_total_tokens, help="largest n * max_tokens of one request (400 above)")
+    p.add_argument("--request-timeout", type=float, default=Limits.request_timeout,
+                   help="seconds a request may take, compiling included; later ones get 504")
+    p.add_argument("--max-pending", type=int, default=Limits.max_pending, help="requests admitted at once; more get 429")
+    p.add_argument("--max-connections", type=int, default=Limits.max_connections, help="open connections at once; more get 503")
     p.set_defaults(func=_cmd_serve)
     return p

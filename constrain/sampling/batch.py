@@ -137,13 +137,16 @@ def decode_batch(
     stop: Sequence[str] | None = None,
     budget: bool = True,
     stop_when: Callable[[int, Row], bool] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> BatchResult:
     """Decode ``n`` candidates of ``prompt_ids`` together, one forward pass per step for all rows.
 
     ``temperatures`` is one value for all rows or one per row (0 = greedy). ``stop_when``
     is called as each row finishes; returning True ends the whole batch at once (the
     unfinished rows get ``finish_reason="cancelled"``), which is how ``first_valid``
-    returns as soon as one candidate is complete and valid.
+    returns as soon as one candidate is complete and valid. ``should_stop`` is asked before
+    every step; True ends the batch the same way (how a server enforces deadlines and
+    drops requests whose client has gone).
     """
     import torch
 
@@ -171,6 +174,8 @@ def decode_batch(
     forwards = 1
     ended = False
     while live and not ended:
+        if should_stop is not None and should_stop():
+            break
         step = len(rows[live[0]].token_ids)
         raw = torch.log_softmax(logits, -1)
         scores = logits.clone()
