@@ -91,6 +91,26 @@ def _timeout() -> RequestError:
     return RequestError("the request ran past the server's time limit (request_timeout)", 504, kind="timeout")
 
 
+def _too_complex_is_400(decode: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``decode``; a format whose automaton grows past the engine's limits is the caller's 400, not a 500."""
+    from ..errors import LimitExceeded
+
+    try:
+        return decode(*args, **kwargs)
+    except LimitExceeded as e:
+        raise RequestError(f"cannot enforce this format: {e}") from e
+
+
+def _guarded(events: Iterator[Any]) -> Iterator[Any]:
+    """``events`` with an automaton over the engine's limits turned into the caller's 400."""
+    while True:
+        try:
+            event = _too_complex_is_400(next, events)
+        except StopIteration:
+            return
+        yield event
+
+
 def _json_depth(value: Any) -> int:
     """The nesting depth of a parsed JSON value, walked without recursion."""
     deepest, todo = 0, [(value, 1)]
@@ -250,7 +270,8 @@ class Engine:
             job.check()
         self._acquire(job)
         try:
-            result = decode_batch(
+            result = _too_complex_is_400(
+                decode_batch,
                 self.model,
                 self.tokenizer,
                 ids,
@@ -284,7 +305,8 @@ class Engine:
             job.check()
         self._acquire(job)
         try:
-            events = stream(
+            events = _too_complex_is_400(
+                stream,
                 self.model,
                 self.tokenizer,
                 prompt,
@@ -296,7 +318,7 @@ class Engine:
                 stop=opts["stop"],
             )
             try:
-                for event in events:
+                for event in _guarded(events):
                     yield event
                     if job is not None and not event.done:
                         job.check()
@@ -458,6 +480,7 @@ class App:
         if future in done:
             return future.result()
         job.cancelled.set()
+        future.cancel()
         if watch in done:
             raise RequestError("the client closed the connection", 499, kind="cancelled")
         raise _timeout()
@@ -487,6 +510,8 @@ class App:
             payload = await self._wait(request, self._spawn(lambda: self._complete(ident, body, chat, job)), job)
         except RequestError as e:
             return _error(e)
+        except Exception as e:  # reported to the client, the server keeps serving
+            return _error(RequestError(f"{type(e).__name__}: {e}", 500, kind="server_error"))
         return JSONResponse(payload)
 
     def _complete(self, ident: str, body: dict[str, Any], chat: bool, job: Job) -> dict[str, Any]:

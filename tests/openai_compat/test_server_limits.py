@@ -169,3 +169,10 @@ def test_disconnect_cancels_decoding(tiny) -> None:  # type: ignore[no-untyped-d
             still_serving(srv)
     finally:
         del model.forward
+
+
+def test_a_format_too_complex_to_enforce_is_400(limited: Server) -> None:
+    for stream in (False, True):
+        status, reply = post(limited, "/completions", {"prompt": "x", "max_tokens": 8, "regex": "(a|b)*a(a|b){25}", "stream": stream})
+        assert status == 400 and "cannot enforce this format" in error_of(reply)["message"], reply
+    still_serving(limited)
