@@ -105,6 +105,17 @@ impl Builder<'_> {
         self.nfa.eps[a as usize].push(b);
     }
 
+    /// An end state and `n` fresh states for an embedded automaton whose state 0 is entered from `s`.
+    fn automaton_states(&mut self, s: u32, n: u32) -> Result<(u32, Vec<u32>)> {
+        let e = self.nfa.new_state()?;
+        let mut local = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            local.push(self.nfa.new_state()?);
+        }
+        self.eps(s, local[0]);
+        Ok((e, local))
+    }
+
     /// Add states for node `id` starting at `s`; return the state reached at its end.
     fn fragment(&mut self, id: u32, mut s: u32, depth: usize) -> Result<u32> {
         if depth > MAX_IR_DEPTH {
@@ -190,12 +201,7 @@ impl Builder<'_> {
                 }
             }
             Node::ByteDfa { num_states, moves, accept } => {
-                let e = self.nfa.new_state()?;
-                let mut local = Vec::with_capacity(*num_states as usize);
-                for _ in 0..*num_states {
-                    local.push(self.nfa.new_state()?);
-                }
-                self.eps(s, local[0]);
+                let (e, local) = self.automaton_states(s, *num_states)?;
                 for &(a, lo, hi, b) in moves {
                     self.nfa.edges[local[a as usize] as usize].push((lo, hi, local[b as usize]));
                 }
@@ -205,12 +211,7 @@ impl Builder<'_> {
                 Ok(e)
             }
             Node::NodeGraph { num_states, edges, accept } => {
-                let e = self.nfa.new_state()?;
-                let mut local = Vec::with_capacity(*num_states as usize);
-                for _ in 0..*num_states {
-                    local.push(self.nfa.new_state()?);
-                }
-                self.eps(s, local[0]);
+                let (e, local) = self.automaton_states(s, *num_states)?;
                 for &(a, label, b) in edges {
                     match label {
                         None => self.eps(local[a as usize], local[b as usize]),

@@ -80,6 +80,16 @@ impl<'a> Reader<'a> {
         Ok(id)
     }
 
+    /// A counted list of automaton states (accepting states).
+    fn states(&mut self, num_states: u32) -> Result<Vec<u32>> {
+        let k = self.count(4)?;
+        let mut out = Vec::with_capacity(k);
+        for _ in 0..k {
+            out.push(self.state(num_states)?);
+        }
+        Ok(out)
+    }
+
     fn state(&mut self, num_states: u32) -> Result<u32> {
         let q = self.u32()?;
         if q >= num_states {
@@ -155,11 +165,7 @@ pub fn decode(data: &[u8]) -> Result<Ir> {
                     }
                     moves.push((src, lo, hi, dst));
                 }
-                let k = r.count(4)?;
-                let mut accept = Vec::with_capacity(k);
-                for _ in 0..k {
-                    accept.push(r.state(num_states)?);
-                }
+                let accept = r.states(num_states)?;
                 Node::ByteDfa { num_states, moves, accept }
             }
             7 => {
@@ -182,11 +188,7 @@ pub fn decode(data: &[u8]) -> Result<Ir> {
                     let dst = r.state(num_states)?;
                     edges.push((src, label, dst));
                 }
-                let k = r.count(4)?;
-                let mut accept = Vec::with_capacity(k);
-                for _ in 0..k {
-                    accept.push(r.state(num_states)?);
-                }
+                let accept = r.states(num_states)?;
                 Node::NodeGraph { num_states, edges, accept }
             }
             other => return Err(r.bad(format!("unknown node tag {other}"))),
