@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ConstrainError, TokenRejected
+from ..errors import ConstrainError
 from ..mask.budget import choose_within_budget
 from ..mask.matcher import Matcher
 from .choosing import filter_scores, ranked_choices
@@ -23,6 +23,7 @@ from .describe import describe as describe_output
 from .kv_cache import forward_with_cache, new_cache
 from .logits import apply_token_bitmask_
 from .output import OutputSpec, resolve_output
+from .tokenization import plan_jump, retokenize
 from .vocab_cache import vocabulary_for
 
 
@@ -119,6 +120,7 @@ class _Decoder:
         stop: Sequence[str] | None,
         jump_forward: bool,
         budget: bool,
+        canonical_tokens: bool = True,
     ) -> None:
         import torch
 
@@ -132,6 +134,7 @@ class _Decoder:
         self.top_p = top_p
         self.stop = list(stop or [])
         self.jump_forward = jump_forward and spec.constraint is not None
+        self.canonical_tokens = canonical_tokens
         self.budget = budget and spec.constraint is not None
         self.budget_in_mask = self.budget
         width = int(model.get_output_embeddings().weight.shape[0])
@@ -168,46 +171,32 @@ class _Decoder:
         return self.matcher.mask()
 
     def _jump(self) -> list[int]:
-        """Append forced bytes in canonical tokenization; returns the tokens to feed next."""
+        """Append forced bytes as the tokenizer's own tokens, up to a boundary that no later token crosses; returns the tokens to feed next."""
         assert self.matcher is not None
         st = self.state
-        forced = self.matcher.forced_bytes()
-        if not forced:
+        jump = plan_jump(self.matcher, self.vocab, self.tokenizer, st.out_ids, self.max_new_tokens, self.budget)
+        if jump is None:
             return []
-        text_bytes = self.vocab.decode(st.out_ids) + forced
-        try:
-            text = text_bytes.decode("utf-8")
-        except UnicodeDecodeError:
+        st.jumped += len(jump.tokens) - (len(st.out_ids) - jump.keep)
+        self.matcher = jump.matcher
+        return self._replace_tail(jump.keep, jump.tokens)
+
+    def _retokenize(self) -> list[int]:
+        """Rewrite the output in the tokenizer's own tokens where a new token changed them (``canonical_tokens``); returns the tokens to feed next."""
+        redo = retokenize(self.matcher, self.vocab, self.tokenizer, self.state.out_ids, self.max_new_tokens, self.budget)
+        if redo is None:
             return []
-        canon = list(self.tokenizer.encode(text, add_special_tokens=False))
-        if self.vocab.decode(canon) != text_bytes:
-            return []
-        k = 0
-        while k < min(len(canon), len(st.out_ids)) and canon[k] == st.out_ids[k]:
-            k += 1
-        new = canon[k:]
-        if not new or k + len(new) > self.max_new_tokens:
-            return []
-        trial = self.matcher.copy()
-        try:
-            trial.rollback(len(st.out_ids) - k)
-            for t in new:
-                trial.advance(t)
-        except (TokenRejected, ValueError):
-            return []
-        if self.budget:
-            try:
-                if k + len(new) + trial.tokens_to_accept() > self.max_new_tokens:
-                    return []
-            except NotImplementedError:
-                pass
-        self.matcher = trial
-        st.jumped += len(new) - (len(st.out_ids) - k)
-        st.out_ids = st.out_ids[:k] + new
-        st.logprobs = st.logprobs[:k]
-        if st.fed > k:
-            st.fed = k
-            excess = self.past.get_seq_length() - (len(self.prompt_ids) + k)
+        self.matcher = redo.matcher
+        return self._replace_tail(redo.keep, redo.tokens)
+
+    def _replace_tail(self, keep: int, tokens: list[int]) -> list[int]:
+        """Keep the first ``keep`` output tokens, then ``tokens``, rolling the KV cache back over replaced ones; returns the tokens to feed next."""
+        st = self.state
+        st.out_ids = st.out_ids[:keep] + tokens
+        st.logprobs = st.logprobs[:keep]
+        if st.fed > keep:
+            st.fed = keep
+            excess = self.past.get_seq_length() - (len(self.prompt_ids) + keep)
             if excess > 0:
                 self.past.crop(-excess)
         return st.out_ids[st.fed :]
@@ -258,6 +247,8 @@ class _Decoder:
             st.out_ids.append(token)
             st.logprobs.append(float(raw[token]))
             pending = [token]
+            if self.canonical_tokens:
+                pending = self._retokenize() or pending
             if self.jump_forward:
                 jumped = self._jump()
                 if jumped:
@@ -314,11 +305,13 @@ def _decoder(
     jump_forward: bool,
     budget: bool,
     describe: bool,
+    canonical_tokens: bool = True,
 ) -> _Decoder:
     spec = resolve_output(output)
     extra = describe_output(output) if describe else None
     ids = _prompt_ids(tokenizer, prompt, extra)
-    return _Decoder(model, tokenizer, ids, spec, max_new_tokens, temperature, top_k, top_p, seed, stop, jump_forward, budget)
+    return _Decoder(model, tokenizer, ids, spec, max_new_tokens, temperature, top_k, top_p, seed, stop, jump_forward, budget,
+                    canonical_tokens)
 
 
 def generate(
@@ -336,15 +329,21 @@ def generate(
     jump_forward: bool = True,
     budget: bool = True,
     describe: bool = False,
+    canonical_tokens: bool = True,
 ) -> Generation:
     """Generate text that satisfies ``output`` (a constraint, Python type, ``Literal``, pydantic model or JSON Schema).
 
     A string prompt is used as is; a list of chat messages goes through the tokenizer's
     chat template. With ``budget=True`` the output is complete and valid within
-    ``max_new_tokens`` whenever the constraint supports budget-aware closing.
+    ``max_new_tokens`` whenever the constraint supports budget-aware closing. Jump-forward appends
+    forced text as the tokenizer's own tokens and leaves to the model every token that could cross
+    the end of it. With ``canonical_tokens`` (default) the model's own tokens are rewritten, after
+    each step, the way the tokenizer writes the text so far (``'skill'``, ``'s'`` -> ``'skills'``), so
+    the model always reads its own tokenization; ``token_ids`` are then those tokens.
     """
     start = time.perf_counter()
-    decoder = _decoder(model, tokenizer, prompt, output, max_new_tokens, temperature, top_k, top_p, seed, stop, jump_forward, budget, describe)
+    decoder = _decoder(model, tokenizer, prompt, output, max_new_tokens, temperature, top_k, top_p, seed, stop, jump_forward, budget, describe,
+                       canonical_tokens)
     for _ in decoder.steps():
         pass
     return decoder.result(time.perf_counter() - start)
@@ -361,8 +360,9 @@ def stream(
     from ..repair import repair
 
     start = time.perf_counter()
-    keys = ("max_new_tokens", "temperature", "top_k", "top_p", "seed", "stop", "jump_forward", "budget", "describe")
-    defaults = {"max_new_tokens": 256, "temperature": 0.0, "top_k": None, "top_p": None, "seed": None, "stop": None, "jump_forward": True, "budget": True, "describe": False}
+    keys = ("max_new_tokens", "temperature", "top_k", "top_p", "seed", "stop", "jump_forward", "budget", "describe", "canonical_tokens")
+    defaults = {"max_new_tokens": 256, "temperature": 0.0, "top_k": None, "top_p": None, "seed": None, "stop": None, "jump_forward": True, "budget": True, "describe": False,
+                "canonical_tokens": True}
     unknown = set(options) - set(keys)
     if unknown:
         raise TypeError(f"unknown options {sorted(unknown)}")

@@ -61,7 +61,7 @@ class _JsonText:
 
 
 class JsonSchemaConstraint(_JsonText, RegularConstraint):
-    """JSON texts valid under a schema, in the constraint's canonical key order and whitespace."""
+    """JSON texts valid under a schema, in the constraint's key order, whitespace and string spelling (``options``)."""
 
     def __init__(self, node: Node, schema: Any, options: Options, ranks: dict[str, int], dropped: list[tuple[str, str]], model: type | None = None) -> None:
         self._init_automaton(node, options.max_states)
@@ -135,6 +135,7 @@ def json_schema(
     max_states: int = 50_000,
     max_whitespace: int = 20,
     draft: str | None = None,
+    escapes: str = "canonical",
 ) -> JsonSchemaConstraint | JsonSchemaGrammarConstraint:
     """A constraint to JSON texts valid under ``schema`` (a dict, JSON text, or a pydantic v2 model class).
 
@@ -147,6 +148,9 @@ def json_schema(
     ``format_assertion``: enforce ``format`` (default) or treat it as an annotation. ``lenient``:
     drop unenforceable keywords (listed in ``.dropped``) instead of raising ``UnsupportedSchema``.
     ``draft``: ``"2020-12"`` or ``"7"`` (default: from ``$schema``, else 2020-12).
+    ``escapes``: ``"canonical"`` (strings and keys spelled as ``json.dumps(..., ensure_ascii=False)``
+    writes them: raw UTF-8, an escape only where JSON requires one; what generation should produce) or
+    ``"any"`` (every escape spelling JSON allows, e.g. to accept texts written elsewhere).
     For a pydantic model, objects are closed unless the model allows extra fields: pydantic
     ignores extra keys, so generating none loses nothing and keeps outputs small.
     """
@@ -175,6 +179,7 @@ def json_schema(
         max_states=max_states,
         max_whitespace=max_whitespace,
         draft=draft,
+        escapes=escapes,
     )
     ctx = Context(schema, options)
     compiler = Compiler(ctx)

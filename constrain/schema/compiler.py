@@ -35,10 +35,11 @@ from .context import Context
 from .formats import format_body
 from .json_syntax import (
     ANY_CHAR,
-    ANY_UNIT,
     INTEGER,
     NUMBER,
     alt,
+    any_string,
+    any_unit,
     cat,
     encode,
     lit,
@@ -285,9 +286,9 @@ def _count_anchors(items: Any) -> int:
     return n
 
 
-def pattern_body(pattern: str) -> Node:
-    """JSON string bodies whose decoded text contains a match of ``pattern`` (``re.search``)."""
-    return encode(_search_chars(pattern))
+def pattern_body(pattern: str, canonical: bool) -> Node:
+    """JSON string bodies (canonical units only if ``canonical``) whose decoded text contains a match of ``pattern`` (``re.search``)."""
+    return encode(_search_chars(pattern), canonical)
 
 
 class Compiler:
@@ -296,6 +297,7 @@ class Compiler:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.flexible = ctx.options.whitespace == "flexible"
+        self.canonical = ctx.options.escapes == "canonical"
         self.ws = whitespace(self.flexible, ctx.options.max_whitespace)
         self.sep = cat(self.ws, lit(","), self.ws)
         self.colon = cat(self.ws, lit(":"), self.ws)
@@ -310,14 +312,12 @@ class Compiler:
 
     def bounded_any(self, depth: int) -> Node:
         """JSON values nested at most ``depth`` levels (used only to test membership of finite values)."""
-        from .json_syntax import any_string
-
-        scalars = [lit("null"), lit("true"), lit("false"), NUMBER, any_string()]
+        scalars = [lit("null"), lit("true"), lit("false"), NUMBER, any_string(self.canonical)]
         if depth <= 0:
             return alt(scalars)
         inner = self.bounded_any(depth - 1)
         arr = cat(lit("["), self.ws, opt(cat(inner, Repeat(cat(self.sep, inner), 0, None))), self.ws, lit("]"))
-        member = cat(any_string(), self.colon, inner)
+        member = cat(any_string(self.canonical), self.colon, inner)
         obj = cat(lit("{"), self.ws, opt(cat(member, Repeat(cat(self.sep, member), 0, None))), self.ws, lit("}"))
         return alt(scalars + [arr, obj])
 
@@ -394,7 +394,7 @@ class Compiler:
     def value_rule(self) -> Node:
         """A reference to the rule for any JSON value (defined on first use)."""
         if VALUE not in self.rule_defs:
-            self.rule_defs.update(json_value_rules(self.ws, self.sep, self.colon))
+            self.rule_defs.update(json_value_rules(self.ws, self.sep, self.colon, self.canonical))
         return RuleRef(VALUE)
 
     def _rule_names_in(self, node: Node, out: set[str]) -> None:
@@ -699,7 +699,7 @@ class Compiler:
                 frac = intersect([float_cmp(">=", v), float_cmp("<=", v)], self.max_states)
                 parts.append(alt([lit(number_text(v)), lit("-0") if v == 0 else NOTHING, frac]))
             elif t == "string":
-                parts.append(string_of(encode(lit(v))))
+                parts.append(string_of(encode(lit(v), self.canonical)))
             else:
                 parts.append(self.literal(v))
         if not parts:
@@ -711,7 +711,7 @@ class Compiler:
 
     # ----- literals -------------------------------------------------------------------------------
     def literal(self, v: Any) -> Node:
-        """The texts of value ``v`` in canonical form (strings in every escape spelling)."""
+        """The texts of value ``v`` in canonical form (strings in the escape spellings the options allow)."""
         t = value_type(v)
         if t == "null":
             return lit("null")
@@ -720,7 +720,7 @@ class Compiler:
         if t in ("integer", "fraction"):
             return lit(number_text(v))
         if t == "string":
-            return string_of(encode(lit(v)))
+            return string_of(encode(lit(v), self.canonical))
         if t == "array":
             if not v:
                 return cat(lit("["), self.ws, lit("]"))
@@ -731,7 +731,7 @@ class Compiler:
             return cat(lit("["), self.ws, *body, self.ws, lit("]"))
         for k in v:
             self.ctx.rank(k)
-        members = [cat(string_of(encode(lit(k))), self.colon, self.literal(v[k])) for k in v]
+        members = [cat(string_of(encode(lit(k), self.canonical)), self.colon, self.literal(v[k])) for k in v]
         if self.ctx.options.property_order == "any" and len(v) > 1:
             return self._any_order_literal(members)
         keys = sorted(range(len(v)), key=lambda i: self.ctx.ranks[list(v)[i]])
@@ -792,22 +792,22 @@ class Compiler:
                 hi = v if hi is None else min(hi, v)
             if "pattern" in s:
                 try:
-                    parts.append(pattern_body(s["pattern"]))
+                    parts.append(pattern_body(s["pattern"], self.canonical))
                 except RegexError as e:
                     ctx.refuse(s, "pattern", str(e))
             for p in s.get("$notPattern", []):
                 try:
-                    negatives.append(pattern_body(p))
+                    negatives.append(pattern_body(p, self.canonical))
                 except RegexError as e:
                     ctx.refuse(s, "not", str(e))
             if "format" in s and ctx.options.format_assertion:
-                body = format_body(s["format"]) if isinstance(s["format"], str) else None
+                body = format_body(s["format"], self.canonical) if isinstance(s["format"], str) else None
                 if body is None:
                     ctx.refuse(s, "format", f"format {s['format']!r} is not supported")
                 else:
                     parts.append(body)
             for f in s.get("$notFormat", []):
-                body = format_body(f)
+                body = format_body(f, self.canonical)
                 if body is None:
                     ctx.refuse(s, "not", f"format {f!r} is not supported")
                 else:
@@ -816,7 +816,7 @@ class Compiler:
         if hi is not None and hi < lo:
             return NOTHING
         if lo or hi is not None or not parts:
-            parts.insert(0, Repeat(ANY_UNIT, lo, hi))
+            parts.insert(0, Repeat(any_unit(self.canonical), lo, hi))
         try:
             body = intersect(parts, self.max_states) if len(parts) > 1 else parts[0]
             for neg in negatives:

@@ -60,9 +60,9 @@ def _leap_seconds() -> Node:
     return alt(hours)
 
 
-def _time_body() -> Node:
-    """Encoded time bodies: the regular times in every escape spelling, leap seconds in plain spelling."""
-    return alt([encode(parse_regex(_TIME_REGULAR)), _leap_seconds()])
+def _time_body(canonical: bool) -> Node:
+    """Encoded time bodies: the regular times in the given escape spellings, leap seconds in plain spelling."""
+    return alt([encode(parse_regex(_TIME_REGULAR), canonical), _leap_seconds()])
 
 
 DATE_TIME = rf"{DATE}[Tt]"
@@ -144,16 +144,16 @@ def _hostname() -> Node:
 
 
 @functools.lru_cache(maxsize=None)
-def format_body(name: str) -> Node | None:
-    """The JSON string-body language (encoded units) for format ``name``, or ``None`` if unsupported."""
+def format_body(name: str, canonical: bool) -> Node | None:
+    """The JSON string-body language (encoded units; canonical ones only if ``canonical``) for format ``name``, or ``None`` if unsupported."""
     if name in _SIMPLE:
-        return encode(parse_regex(_SIMPLE[name]))
+        return encode(parse_regex(_SIMPLE[name]), canonical)
     if name == "time":
-        return _time_body()
+        return _time_body(canonical)
     if name == "date-time":
-        return cat(encode(parse_regex(DATE_TIME)), _time_body())
+        return cat(encode(parse_regex(DATE_TIME), canonical), _time_body(canonical))
     if name == "hostname":
         return _hostname()
     if name == "email":
-        return cat(encode(parse_regex(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@")), _hostname())
+        return cat(encode(parse_regex(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@"), canonical), _hostname())
     return None

@@ -1,4 +1,4 @@
-"""JSON lexical syntax as regex trees: whitespace, strings (with every escape form), numbers, literals.
+"""JSON lexical syntax as regex trees: whitespace, strings (canonical or with every escape form), numbers, literals.
 
 A JSON string is a sequence of *units*, each denoting one code point: a raw character (anything
 but ``"``, ``\\`` and control characters), a short escape (``\\" \\\\ \\/ \\b \\f \\n \\r \\t``), a
@@ -6,6 +6,11 @@ but ``"``, ``\\`` and control characters), a short escape (``\\" \\\\ \\/ \\b \\
 U+FFFF. :func:`encode` maps a regex over *decoded* characters to the regex over encoded string
 bodies, unit by unit, so lengths (which JSON Schema counts in code points) and patterns are exact
 whatever escapes the text uses. Lone surrogate escapes are never produced.
+
+With ``canonical=True`` every code point has exactly one unit, the one ``json.dumps(...,
+ensure_ascii=False)`` writes: the raw character where JSON allows it, ``\\"`` and ``\\\\``, the short
+forms ``\\b \\f \\n \\r \\t`` and ``\\u00xx`` (lower-case hex) for the other control characters. That is
+the language generation uses: a model trained on real text never means ``\\u0073`` for ``s``.
 """
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from ..regex.charset import Ranges, normalize
 from ..regex.ir import Alt, Bytes, Chars, Concat, Empty, Node, Repeat
 
 SHORT_ESCAPES = {0x22: '"', 0x5C: "\\", 0x2F: "/", 0x08: "b", 0x0C: "f", 0x0A: "n", 0x0D: "r", 0x09: "t"}
+MUST_ESCAPE: Ranges = ((0x00, 0x1F), (0x22, 0x22), (0x5C, 0x5C))
+"""Code points JSON never allows raw in a string."""
 RAW_OK: Ranges = ((0x20, 0x21), (0x23, 0x5B), (0x5D, 0xD7FF), (0xE000, 0x10FFFF))
 ANY_CHAR: Ranges = ((0, 0xD7FF), (0xE000, 0x10FFFF))
 HEX_DIGITS = "0123456789abcdef"
@@ -108,13 +115,37 @@ def fixed_width_range(lo: int, hi: int, width: int, base: int, digit: "callable"
     return alt(parts)
 
 
+def _lower_hex_digit(lo: int, hi: int) -> Node:
+    """One lower-case hex digit with value in ``lo..hi`` (the canonical spelling)."""
+    return Chars(normalize((ord(HEX_DIGITS[d]), ord(HEX_DIGITS[d])) for d in range(lo, hi + 1)))
+
+
 def _u_escape(lo: int, hi: int) -> Node:
     return cat(lit("\\u"), fixed_width_range(lo, hi, 4, 16, _hex_digit))
 
 
+def _canonical_chars(ranges: Ranges) -> Node:
+    """The one canonical unit of each code point in ``ranges``."""
+    parts: list[Node] = []
+    raw = ranges_intersect(ranges, RAW_OK)
+    if raw:
+        parts.append(Chars(raw))
+    escaped = ranges_intersect(ranges, MUST_ESCAPE)
+    short = [cp for cp in SHORT_ESCAPES if cp != 0x2F and ranges_intersect(escaped, ((cp, cp),))]
+    if short:
+        letters = normalize((ord(SHORT_ESCAPES[cp]), ord(SHORT_ESCAPES[cp])) for cp in short)
+        parts.append(cat(lit("\\"), Chars(letters)))
+    long_form = ranges_intersect(escaped, ((0x00, 0x07), (0x0B, 0x0B), (0x0E, 0x1F)))
+    for lo, hi in long_form:
+        parts.append(cat(lit("\\u"), fixed_width_range(lo, hi, 4, 16, _lower_hex_digit)))
+    return alt(parts)
+
+
 @functools.lru_cache(maxsize=4096)
-def encode_chars(ranges: Ranges) -> Node:
-    """Every JSON string unit that denotes a code point in ``ranges``."""
+def encode_chars(ranges: Ranges, canonical: bool) -> Node:
+    """Every JSON string unit that denotes a code point in ``ranges`` (only the canonical one if ``canonical``)."""
+    if canonical:
+        return _canonical_chars(ranges)
     parts: list[Node] = []
     raw = ranges_intersect(ranges, RAW_OK)
     if raw:
@@ -142,21 +173,27 @@ def encode_chars(ranges: Ranges) -> Node:
     return alt(parts)
 
 
-ANY_UNIT = encode_chars(ANY_CHAR)
+ANY_UNIT = encode_chars(ANY_CHAR, False)
+CANONICAL_UNIT = encode_chars(ANY_CHAR, True)
 
 
-def encode(node: Node) -> Node:
+def any_unit(canonical: bool) -> Node:
+    """One string unit denoting any code point: the canonical unit only, or every escape form."""
+    return CANONICAL_UNIT if canonical else ANY_UNIT
+
+
+def encode(node: Node, canonical: bool) -> Node:
     """Map a regex over decoded characters to the regex over JSON string bodies encoding them."""
     if isinstance(node, Chars):
-        return encode_chars(node.ranges) if node.ranges else node
+        return encode_chars(node.ranges, canonical) if node.ranges else node
     if isinstance(node, Bytes):
-        return cat(*(encode_chars(((ord(c), ord(c)),)) for c in node.data.decode("utf-8")))
+        return cat(*(encode_chars(((ord(c), ord(c)),), canonical) for c in node.data.decode("utf-8")))
     if isinstance(node, Concat):
-        return cat(*(encode(i) for i in node.items))
+        return cat(*(encode(i, canonical) for i in node.items))
     if isinstance(node, Alt):
-        return alt([encode(i) for i in node.items])
+        return alt([encode(i, canonical) for i in node.items])
     if isinstance(node, Repeat):
-        return Repeat(encode(node.item), node.min, node.max)
+        return Repeat(encode(node.item, canonical), node.min, node.max)
     if isinstance(node, Empty):
         return node
     raise TypeError(f"cannot encode {node!r}")
@@ -167,9 +204,9 @@ def string_of(body: Node) -> Node:
     return cat(lit('"'), body, lit('"'))
 
 
-def any_string(min_len: int = 0, max_len: int | None = None) -> Node:
+def any_string(canonical: bool, min_len: int = 0, max_len: int | None = None) -> Node:
     """JSON strings of ``min_len..max_len`` code points."""
-    return string_of(Repeat(ANY_UNIT, min_len, max_len))
+    return string_of(Repeat(any_unit(canonical), min_len, max_len))
 
 
 DIGIT = Chars(((0x30, 0x39),))

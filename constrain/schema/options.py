@@ -15,8 +15,12 @@ class Options:
     object that does not say otherwise. ``lenient``: drop keywords that cannot be enforced instead of
     refusing the schema (the constraint lists them in ``dropped``). ``format_assertion``: enforce
     ``format`` (default) or treat it as the annotation the 2020-12 specification makes it.
-    ``max_states``: automaton state budget. ``max_branches``: bound on the alternatives that
-    ``anyOf``/``oneOf``/``if`` distribution may create.
+    ``escapes``: ``"canonical"`` (default) gives every character of a string or key its one canonical
+    spelling (raw UTF-8; ``\\"``, ``\\\\``, ``\\n``-style short forms and ``\\u00xx`` only for what JSON
+    requires escaped), the text ``json.dumps(..., ensure_ascii=False)`` writes; ``"any"`` also accepts
+    every other escape spelling (``\\u0073``, ``\\/``, upper-case hex). ``max_states``: automaton state
+    budget. ``max_branches``: bound on the alternatives that ``anyOf``/``oneOf``/``if`` distribution may
+    create.
     """
 
     whitespace: str = "compact"
@@ -28,6 +32,7 @@ class Options:
     max_whitespace: int = 20
     max_branches: int = 256
     draft: str | None = None
+    escapes: str = "canonical"
 
     def __post_init__(self) -> None:
         if self.whitespace not in ("compact", "flexible"):
@@ -36,5 +41,7 @@ class Options:
             raise ValueError("property_order must be 'schema' or 'any'")
         if self.additional_properties not in (None, False, True):
             raise ValueError("additional_properties must be None, True or False")
+        if self.escapes not in ("canonical", "any"):
+            raise ValueError("escapes must be 'canonical' or 'any'")
         if self.draft not in (None, "2020-12", "7"):
             raise ValueError("draft must be None (detect), '2020-12' or '7'")

@@ -28,12 +28,12 @@ VALUE = "json_value"
 """The rule name of 'any JSON value'."""
 
 
-def json_value_rules(ws: Node, sep: Node, colon: Node) -> dict[str, Node]:
-    """The definition of any JSON value (unbounded nesting) with the given separators."""
+def json_value_rules(ws: Node, sep: Node, colon: Node, canonical: bool) -> dict[str, Node]:
+    """The definition of any JSON value (unbounded nesting) with the given separators and string spellings."""
     value = RuleRef(VALUE)
-    scalars = alt([lit("null"), lit("true"), lit("false"), NUMBER, any_string()])
+    scalars = alt([lit("null"), lit("true"), lit("false"), NUMBER, any_string(canonical)])
     items = opt(cat(value, Repeat(cat(sep, value), 0, None)))
-    member = cat(any_string(), colon, value)
+    member = cat(any_string(canonical), colon, value)
     members = opt(cat(member, Repeat(cat(sep, member), 0, None)))
     array = cat(lit("["), ws, items, ws, lit("]"))
     obj = cat(lit("{"), ws, members, ws, lit("}"))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LimitExceeded, RegexError, SchemaError, UnsupportedSchema
 from ..regex.ir import Node, Repeat
-from .json_syntax import ANY_UNIT, alt, cat, encode, lit, string_of
+from .json_syntax import alt, any_unit, cat, encode, lit, string_of
 from .regular import NOTHING, NodeGraph, difference, intersect, is_empty
 
 if TYPE_CHECKING:
@@ -380,7 +380,7 @@ def object_language(c: "Compiler", conj: list[dict]) -> Node:
             if req:
                 return NOTHING
             continue
-        key = string_of(encode(lit(name)))
+        key = string_of(encode(lit(name), c.canonical))
         members.append((name, cat(key, c.colon, value), req))
 
     extra = _extra_members(c, conj, owner, known, patterns, additional, name_schemas, absent) if extras_possible else []
@@ -403,11 +403,11 @@ def _extra_members(c, conj, owner, known, patterns, additional, name_schemas, ab
         ctx.refuse(owner, "patternProperties", "more than 4 distinct patternProperties regexes")
         return []
     try:
-        bodies = {p: pattern_body(p) for p in patterns}
+        bodies = {p: pattern_body(p, c.canonical) for p in patterns}
     except RegexError as e:
         ctx.refuse(owner, "patternProperties", str(e))
         return []
-    names_node = alt([encode(lit(n)) for n in list(known) + sorted(absent)])
+    names_node = alt([encode(lit(n), c.canonical) for n in list(known) + sorted(absent)])
     out: list[Node] = []
     try:
         for mask in range(1 << len(patterns)):
@@ -426,7 +426,7 @@ def _extra_members(c, conj, owner, known, patterns, additional, name_schemas, ab
             if any(x is False for x in schemas):
                 continue
             real = [x for x in schemas if x is not True]
-            body = intersect(inside, c.max_states) if inside else Repeat(ANY_UNIT, 0, None)
+            body = intersect(inside, c.max_states) if inside else Repeat(any_unit(c.canonical), 0, None)
             for o in outside:
                 body = difference(body, o, c.max_states)
             if known or absent:
