@@ -650,6 +650,7 @@ class Server:
         self._socket = socket.socket(family, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
+        self._socket.listen(2048)  # connections queue from the moment the URL is known, before uvicorn starts
         self._host = host
         config = uvicorn.Config(self.app.app, log_level="warning", access_log=False, lifespan="off",
                                 limit_concurrency=limits.max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5)
