@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from ..compile_cache import compiled_once
 from ..constraints import GrammarConstraint, RegularConstraint
 from ..errors import LimitExceeded, SchemaError, UnsupportedSchema
 from ..regex.ir import Node
@@ -124,6 +125,7 @@ def _close_objects(node: Any) -> Any:
     return out
 
 
+@compiled_once
 def json_schema(
     schema: Any,
     *,
