@@ -70,7 +70,9 @@ impl Budget {
         }
         let d = match shortest_completion(dfa, state)? {
             None => UNREACHABLE,
-            Some(bytes) => vocab.greedy_tokens(&bytes).map_or(UNREACHABLE, |t| t.len() as u64),
+            Some(bytes) => vocab
+                .greedy_tokens(&bytes)
+                .map_or(UNREACHABLE, |t| t.len() as u64),
         };
         self.dist.insert(state, d);
         Ok(d)
@@ -87,13 +89,26 @@ impl Budget {
                 dists.push(self.distance(dfa, vocab, next)?);
             }
             let worst = dists.iter().copied().max().unwrap_or(0);
-            self.entries.insert(state, Entry { tokens, dists, worst });
+            self.entries.insert(
+                state,
+                Entry {
+                    tokens,
+                    dists,
+                    worst,
+                },
+            );
         }
         Ok(&self.entries[&state])
     }
 
     /// The mask of tokens after which acceptance is at most `remaining - 1` tokens away (EOS if accepting).
-    pub fn mask(&mut self, dfa: &mut LazyDfa, vocab: &Vocab, state: u32, remaining: i64) -> Result<Vec<u32>> {
+    pub fn mask(
+        &mut self,
+        dfa: &mut LazyDfa,
+        vocab: &Vocab,
+        state: u32,
+        remaining: i64,
+    ) -> Result<Vec<u32>> {
         let mut words = vec![0u32; vocab.num_words()];
         if state != DEAD {
             let accepting = dfa.is_accepting(state);

@@ -54,10 +54,24 @@ impl LazyDfa {
     pub fn new(nfa: &Nfa, max_states: usize) -> Result<Self> {
         let live = nfa.live_states();
         let n = nfa.num_states();
-        let eps: Vec<Vec<u32>> =
-            (0..n).map(|q| nfa.eps[q].iter().copied().filter(|&t| live[t as usize]).collect()).collect();
-        let raw: Vec<Vec<(u8, u8, u32)>> =
-            (0..n).map(|q| nfa.edges[q].iter().copied().filter(|&(_, _, t)| live[t as usize]).collect()).collect();
+        let eps: Vec<Vec<u32>> = (0..n)
+            .map(|q| {
+                nfa.eps[q]
+                    .iter()
+                    .copied()
+                    .filter(|&t| live[t as usize])
+                    .collect()
+            })
+            .collect();
+        let raw: Vec<Vec<(u8, u8, u32)>> = (0..n)
+            .map(|q| {
+                nfa.edges[q]
+                    .iter()
+                    .copied()
+                    .filter(|&(_, _, t)| live[t as usize])
+                    .collect()
+            })
+            .collect();
         let mut cut = [false; 257];
         cut[0] = true;
         cut[256] = true;
@@ -83,10 +97,20 @@ impl LazyDfa {
         let num_classes = class_lo.len();
         let moves = raw
             .iter()
-            .map(|ms| ms.iter().map(|&(lo, hi, t)| (byte_class[lo as usize], byte_class[hi as usize], t)).collect())
+            .map(|ms| {
+                ms.iter()
+                    .map(|&(lo, hi, t)| (byte_class[lo as usize], byte_class[hi as usize], t))
+                    .collect()
+            })
             .collect();
         let nfa_accept = (0..n).map(|q| live[q] && nfa.accept[q].is_some()).collect();
-        let num_tags = nfa.accept.iter().flatten().map(|&t| t as usize + 1).max().unwrap_or(0);
+        let num_tags = nfa
+            .accept
+            .iter()
+            .flatten()
+            .map(|&t| t as usize + 1)
+            .max()
+            .unwrap_or(0);
         let tag_words = num_tags.div_ceil(64).max(1);
         let mut dfa = LazyDfa {
             eps,
@@ -118,7 +142,11 @@ impl LazyDfa {
         for c in 0..num_classes {
             dfa.table[c] = DEAD;
         }
-        let start = if live[nfa.start as usize] { dfa.closure_of(&[nfa.start]) } else { Vec::new() };
+        let start = if live[nfa.start as usize] {
+            dfa.closure_of(&[nfa.start])
+        } else {
+            Vec::new()
+        };
         dfa.start = dfa.intern(start.into_boxed_slice())?;
         Ok(dfa)
     }
@@ -188,8 +216,13 @@ impl LazyDfa {
                 hint: "the pattern needs too many automaton states (e.g. a counted repeat after an unbounded one); simplify it or raise max_states",
             });
         }
-        self.accepting.push(set.iter().any(|&q| self.nfa_accept[q as usize]));
-        let mut tags: Vec<u32> = set.iter().filter(|&&q| self.nfa_accept[q as usize]).filter_map(|&q| self.nfa_tag[q as usize]).collect();
+        self.accepting
+            .push(set.iter().any(|&q| self.nfa_accept[q as usize]));
+        let mut tags: Vec<u32> = set
+            .iter()
+            .filter(|&&q| self.nfa_accept[q as usize])
+            .filter_map(|&q| self.nfa_tag[q as usize])
+            .collect();
         tags.sort_unstable();
         tags.dedup();
         let tags = tags.into_boxed_slice();
@@ -204,13 +237,15 @@ impl LazyDfa {
         };
         self.tag_set_id.push(tag_set);
         let base = self.possible.len();
-        self.possible.extend(std::iter::repeat(0u64).take(self.tag_words));
+        self.possible
+            .extend(std::iter::repeat(0u64).take(self.tag_words));
         for &q in set.iter() {
             if let Some(tag) = self.owner[q as usize] {
                 self.possible[base + (tag as usize >> 6)] |= 1u64 << (tag & 63);
             }
         }
-        self.table.extend(std::iter::repeat(UNEXPANDED).take(self.num_classes));
+        self.table
+            .extend(std::iter::repeat(UNEXPANDED).take(self.num_classes));
         self.index.insert(set.clone(), idx as u32);
         self.sets.push(set);
         Ok(idx as u32)
@@ -228,7 +263,11 @@ impl LazyDfa {
         if let Some(&u) = self.unions.get(&key) {
             return Ok(u);
         }
-        let mut set: Vec<u32> = self.sets[a as usize].iter().chain(self.sets[b as usize].iter()).copied().collect();
+        let mut set: Vec<u32> = self.sets[a as usize]
+            .iter()
+            .chain(self.sets[b as usize].iter())
+            .copied()
+            .collect();
         set.sort_unstable();
         set.dedup();
         let u = self.intern(set.into_boxed_slice())?;
@@ -239,7 +278,10 @@ impl LazyDfa {
     /// Whether `state` can still complete a tag whose bit is set in `bits` (`tag_words` words).
     pub fn can_complete(&self, state: u32, bits: &[u64]) -> bool {
         let base = state as usize * self.tag_words;
-        self.possible[base..base + self.tag_words].iter().zip(bits).any(|(p, b)| p & b != 0)
+        self.possible[base..base + self.tag_words]
+            .iter()
+            .zip(bits)
+            .any(|(p, b)| p & b != 0)
     }
 
     /// Compute the transitions of `state` for every byte class.

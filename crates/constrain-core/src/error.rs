@@ -6,7 +6,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CoreError {
     /// An explicit limit (automaton states, NFA states, IR depth) was reached.
-    LimitExceeded { what: &'static str, limit: u64, hint: &'static str },
+    LimitExceeded {
+        what: &'static str,
+        limit: u64,
+        hint: &'static str,
+    },
     /// The IR byte string is malformed; `offset` is where decoding stopped.
     BadIr { offset: usize, reason: String },
     /// The vocabulary is inconsistent (an id past the logits width, ...).
@@ -25,7 +29,9 @@ impl fmt::Display for CoreError {
                 }
                 Ok(())
             }
-            CoreError::BadIr { offset, reason } => write!(f, "malformed constraint IR at byte {offset}: {reason}"),
+            CoreError::BadIr { offset, reason } => {
+                write!(f, "malformed constraint IR at byte {offset}: {reason}")
+            }
             CoreError::BadVocab(reason) => write!(f, "bad vocabulary: {reason}"),
             CoreError::BadState(state) => write!(f, "no automaton state {state}"),
         }

@@ -47,12 +47,24 @@ pub struct HypMachine {
 
 impl HypMachine {
     /// A machine over `lex`, with the follow class of each byte and the forbidden tags of each class.
-    pub fn new(lex: LazyDfa, follow_class: &[u16], forbidden: Vec<Vec<u64>>, max_sets: usize) -> Result<Self> {
-        if follow_class.len() != 256 || follow_class.iter().any(|&c| c as usize >= forbidden.len()) {
-            return Err(CoreError::BadIr { offset: 0, reason: "follow classes must map 256 bytes to known classes".into() });
+    pub fn new(
+        lex: LazyDfa,
+        follow_class: &[u16],
+        forbidden: Vec<Vec<u64>>,
+        max_sets: usize,
+    ) -> Result<Self> {
+        if follow_class.len() != 256 || follow_class.iter().any(|&c| c as usize >= forbidden.len())
+        {
+            return Err(CoreError::BadIr {
+                offset: 0,
+                reason: "follow classes must map 256 bytes to known classes".into(),
+            });
         }
         if forbidden.iter().any(|f| f.len() != lex.tag_words) {
-            return Err(CoreError::BadIr { offset: 0, reason: "forbidden tag sets must have the lexer's tag width".into() });
+            return Err(CoreError::BadIr {
+                offset: 0,
+                reason: "forbidden tag sets must have the lexer's tag width".into(),
+            });
         }
         let mut follow = [0u16; 256];
         follow.copy_from_slice(follow_class);
@@ -106,7 +118,8 @@ impl HypMachine {
         let id = self.sets.len() as u32;
         self.index.insert(key.clone(), id);
         self.sets.push(key);
-        self.table.extend(std::iter::repeat(UNFILLED).take(self.reps.len()));
+        self.table
+            .extend(std::iter::repeat(UNFILLED).take(self.reps.len()));
         Ok(id)
     }
 
@@ -116,20 +129,34 @@ impl HypMachine {
         self.intern_sorted(vec![(parse, start)])
     }
 
-    fn allowed_bits<P: Parser>(&mut self, parser: &mut P, parse: u32) -> std::result::Result<Box<[u64]>, P::Error> {
+    fn allowed_bits<P: Parser>(
+        &mut self,
+        parser: &mut P,
+        parse: u32,
+    ) -> std::result::Result<Box<[u64]>, P::Error> {
         if let Some(b) = self.allowed.get(&parse) {
             return Ok(b.clone());
         }
         let bits = parser.allowed(parse)?;
         if bits.len() != self.lex.tag_words {
-            return Err(CoreError::BadIr { offset: 0, reason: "allowed-lexeme bits have the wrong width".into() }.into());
+            return Err(CoreError::BadIr {
+                offset: 0,
+                reason: "allowed-lexeme bits have the wrong width".into(),
+            }
+            .into());
         }
         let bits = bits.into_boxed_slice();
         self.allowed.insert(parse, bits.clone());
         Ok(bits)
     }
 
-    fn add<P: Parser>(&mut self, parser: &mut P, out: &mut Vec<(u32, u32)>, parse: u32, t: u32) -> std::result::Result<(), P::Error> {
+    fn add<P: Parser>(
+        &mut self,
+        parser: &mut P,
+        out: &mut Vec<(u32, u32)>,
+        parse: u32,
+        t: u32,
+    ) -> std::result::Result<(), P::Error> {
         if t == DEAD {
             return Ok(());
         }
@@ -145,7 +172,12 @@ impl HypMachine {
     }
 
     /// The set after one byte, computed (not looked up).
-    fn compute<P: Parser>(&mut self, parser: &mut P, set: u32, byte: u8) -> std::result::Result<u32, P::Error> {
+    fn compute<P: Parser>(
+        &mut self,
+        parser: &mut P,
+        set: u32,
+        byte: u8,
+    ) -> std::result::Result<u32, P::Error> {
         let hyps = self.sets[set as usize].clone();
         let start = self.lex.start;
         let follow = self.follow_class[byte as usize] as usize;
@@ -194,19 +226,33 @@ impl HypMachine {
 
     /// The set after one byte (a table lookup once computed).
     #[inline]
-    pub fn step<P: Parser>(&mut self, parser: &mut P, set: u32, byte: u8) -> std::result::Result<u32, P::Error> {
+    pub fn step<P: Parser>(
+        &mut self,
+        parser: &mut P,
+        set: u32,
+        byte: u8,
+    ) -> std::result::Result<u32, P::Error> {
         let i = set as usize * self.reps.len() + self.class_of[byte as usize] as usize;
         let t = self.table[i];
         if t != UNFILLED {
             return Ok(t);
         }
-        let t = self.compute(parser, set, self.reps[self.class_of[byte as usize] as usize])?;
+        let t = self.compute(
+            parser,
+            set,
+            self.reps[self.class_of[byte as usize] as usize],
+        )?;
         self.table[i] = t;
         Ok(t)
     }
 
     /// The set after `data` (dead as soon as it dies).
-    pub fn run<P: Parser>(&mut self, parser: &mut P, mut set: u32, data: &[u8]) -> std::result::Result<u32, P::Error> {
+    pub fn run<P: Parser>(
+        &mut self,
+        parser: &mut P,
+        mut set: u32,
+        data: &[u8],
+    ) -> std::result::Result<u32, P::Error> {
         for &b in data {
             if set == DEAD {
                 break;
@@ -217,7 +263,12 @@ impl HypMachine {
     }
 
     /// The allowed-token words of `set` (no end-of-sequence bits): tokens after which some hypothesis lives.
-    pub fn mask<P: Parser>(&mut self, parser: &mut P, vocab: &Vocab, set: u32) -> std::result::Result<Vec<u32>, P::Error> {
+    pub fn mask<P: Parser>(
+        &mut self,
+        parser: &mut P,
+        vocab: &Vocab,
+        set: u32,
+    ) -> std::result::Result<Vec<u32>, P::Error> {
         let mut words = vec![0u32; vocab.num_words()];
         if set == DEAD || set as usize >= self.sets.len() {
             return Ok(words);

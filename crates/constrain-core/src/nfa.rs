@@ -87,7 +87,15 @@ struct Builder<'a> {
 
 /// One NFA recognising every root pattern of `ir`; pattern `i` ends in a state tagged `i`.
 pub fn build(ir: &Ir, max_states: usize) -> Result<Nfa> {
-    let mut b = Builder { ir, nfa: Nfa { max_states, ..Nfa::default() }, classes: HashMap::new(), fuel: 4 * max_states as u64 + 1024 };
+    let mut b = Builder {
+        ir,
+        nfa: Nfa {
+            max_states,
+            ..Nfa::default()
+        },
+        classes: HashMap::new(),
+        fuel: 4 * max_states as u64 + 1024,
+    };
     let start = b.nfa.new_state()?;
     b.nfa.start = start;
     for (tag, &root) in ir.roots.iter().enumerate() {
@@ -119,7 +127,11 @@ impl Builder<'_> {
     /// Add states for node `id` starting at `s`; return the state reached at its end.
     fn fragment(&mut self, id: u32, mut s: u32, depth: usize) -> Result<u32> {
         if depth > MAX_IR_DEPTH {
-            return Err(CoreError::LimitExceeded { what: "IR depth", limit: MAX_IR_DEPTH as u64, hint: "the pattern nests too deeply" });
+            return Err(CoreError::LimitExceeded {
+                what: "IR depth",
+                limit: MAX_IR_DEPTH as u64,
+                hint: "the pattern nests too deeply",
+            });
         }
         if self.fuel == 0 {
             return Err(CoreError::LimitExceeded {
@@ -200,7 +212,11 @@ impl Builder<'_> {
                     }
                 }
             }
-            Node::ByteDfa { num_states, moves, accept } => {
+            Node::ByteDfa {
+                num_states,
+                moves,
+                accept,
+            } => {
                 let (e, local) = self.automaton_states(s, *num_states)?;
                 for &(a, lo, hi, b) in moves {
                     self.nfa.edges[local[a as usize] as usize].push((lo, hi, local[b as usize]));
@@ -210,7 +226,11 @@ impl Builder<'_> {
                 }
                 Ok(e)
             }
-            Node::NodeGraph { num_states, edges, accept } => {
+            Node::NodeGraph {
+                num_states,
+                edges,
+                accept,
+            } => {
                 let (e, local) = self.automaton_states(s, *num_states)?;
                 for &(a, label, b) in edges {
                     match label {

@@ -27,7 +27,12 @@ pub fn is_empty(ir: &[u8], max_nfa_states: usize) -> Result<bool> {
 ///
 /// Operands are determinized lazily, only as far as the product reaches. Product states are numbered
 /// in breadth-first order; from each state, bytes are read in ascending order and grouped by target.
-pub fn product(irs: &[Vec<u8>], negate: &[bool], max_states: usize, max_nfa_states: usize) -> Result<Option<ByteDfa>> {
+pub fn product(
+    irs: &[Vec<u8>],
+    negate: &[bool],
+    max_states: usize,
+    max_nfa_states: usize,
+) -> Result<Option<ByteDfa>> {
     let mut parts = Vec::with_capacity(irs.len());
     for ir in irs {
         let ir = wire::decode(ir)?;
@@ -77,7 +82,11 @@ pub fn product(irs: &[Vec<u8>], negate: &[bool], max_states: usize, max_nfa_stat
                 Some(&j) => j,
                 None => {
                     if order.len() >= max_states {
-                        return Err(CoreError::LimitExceeded { what: "product automaton states", limit: max_states as u64, hint: "" });
+                        return Err(CoreError::LimitExceeded {
+                            what: "product automaton states",
+                            limit: max_states as u64,
+                            hint: "",
+                        });
                     }
                     let j = order.len() as u32;
                     index.insert(tgt.clone(), j);
@@ -100,7 +109,12 @@ pub fn product(irs: &[Vec<u8>], negate: &[bool], max_states: usize, max_nfa_stat
     }
     let accepting: Vec<bool> = order
         .iter()
-        .map(|tup| tup.iter().zip(&parts).zip(negate).all(|((&q, d), &neg)| (q != DEAD && d.is_accepting(q)) != neg))
+        .map(|tup| {
+            tup.iter()
+                .zip(&parts)
+                .zip(negate)
+                .all(|((&q, d), &neg)| (q != DEAD && d.is_accepting(q)) != neg)
+        })
         .collect();
     Ok(trim(order.len(), &moves, &accepting))
 }
@@ -137,6 +151,13 @@ fn trim(n: usize, moves: &[(u32, u8, u8, u32)], accepting: &[bool]) -> Option<By
         .filter(|&&(a, _, _, b)| live[a as usize] && live[b as usize])
         .map(|&(a, lo, hi, b)| (new[a as usize], lo, hi, new[b as usize]))
         .collect();
-    let accept = (0..n).filter(|&q| accepting[q] && live[q]).map(|q| new[q]).collect();
-    Some(ByteDfa { num_states: count, moves: kept, accept })
+    let accept = (0..n)
+        .filter(|&q| accepting[q] && live[q])
+        .map(|q| new[q])
+        .collect();
+    Some(ByteDfa {
+        num_states: count,
+        moves: kept,
+        accept,
+    })
 }

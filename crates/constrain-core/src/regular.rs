@@ -17,7 +17,9 @@ impl Regular {
     pub fn compile(ir: &[u8], max_states: usize, max_nfa_states: usize) -> Result<Self> {
         let ir = wire::decode(ir)?;
         let nfa = nfa::build(&ir, max_nfa_states)?;
-        Ok(Regular { dfa: LazyDfa::new(&nfa, max_states)? })
+        Ok(Regular {
+            dfa: LazyDfa::new(&nfa, max_states)?,
+        })
     }
 
     pub fn start(&self) -> u32 {

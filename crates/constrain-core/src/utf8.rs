@@ -24,14 +24,20 @@ pub fn class_automaton(ranges: &[(u32, u32)]) -> ByteAutomaton {
     let mut trie: Vec<TrieNode> = vec![TrieNode::default()];
     for &(lo, hi) in ranges {
         for (a, b) in split_surrogates(lo, hi) {
-            let (Some(a), Some(b)) = (char::from_u32(a), char::from_u32(b)) else { continue };
+            let (Some(a), Some(b)) = (char::from_u32(a), char::from_u32(b)) else {
+                continue;
+            };
             for seq in Utf8Sequences::new(a, b) {
                 let parts = seq.as_slice();
                 let mut node = 0usize;
                 for (i, r) in parts.iter().enumerate() {
                     let last = i + 1 == parts.len();
                     if last {
-                        if !trie[node].children.iter().any(|&(l, h, c)| l == r.start && h == r.end && c.is_none()) {
+                        if !trie[node]
+                            .children
+                            .iter()
+                            .any(|&(l, h, c)| l == r.start && h == r.end && c.is_none())
+                        {
                             trie[node].children.push((r.start, r.end, None));
                         }
                     } else {
@@ -78,7 +84,10 @@ pub fn class_automaton(ranges: &[(u32, u32)]) -> ByteAutomaton {
             interned[idx] = id;
         }
     }
-    ByteAutomaton { num_states: next_id, moves }
+    ByteAutomaton {
+        num_states: next_id,
+        moves,
+    }
 }
 
 fn split_surrogates(lo: u32, hi: u32) -> Vec<(u32, u32)> {
@@ -99,7 +108,11 @@ mod tests {
     fn accepts(a: &ByteAutomaton, data: &[u8]) -> bool {
         let mut q = 0u32;
         for &b in data {
-            match a.moves.iter().find(|&&(s, lo, hi, _)| s == q && lo <= b && b <= hi) {
+            match a
+                .moves
+                .iter()
+                .find(|&&(s, lo, hi, _)| s == q && lo <= b && b <= hi)
+            {
                 Some(&(_, _, _, d)) => q = d,
                 None => return false,
             }
@@ -109,13 +122,25 @@ mod tests {
 
     #[test]
     fn every_code_point_of_a_class_and_nothing_else() {
-        let ranges = [(0x41, 0x5A), (0xE9, 0xE9), (0x4E00, 0x4E10), (0x1F600, 0x1F601), (0xD000, 0xE100)];
+        let ranges = [
+            (0x41, 0x5A),
+            (0xE9, 0xE9),
+            (0x4E00, 0x4E10),
+            (0x1F600, 0x1F601),
+            (0xD000, 0xE100),
+        ];
         let a = class_automaton(&ranges);
         for cp in 0..0x20000u32 {
-            let Some(ch) = char::from_u32(cp) else { continue };
+            let Some(ch) = char::from_u32(cp) else {
+                continue;
+            };
             let mut buf = [0u8; 4];
             let inside = ranges.iter().any(|&(lo, hi)| lo <= cp && cp <= hi);
-            assert_eq!(accepts(&a, ch.encode_utf8(&mut buf).as_bytes()), inside, "{cp:#x}");
+            assert_eq!(
+                accepts(&a, ch.encode_utf8(&mut buf).as_bytes()),
+                inside,
+                "{cp:#x}"
+            );
         }
     }
 }

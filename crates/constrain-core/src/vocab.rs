@@ -31,18 +31,35 @@ impl Vocab {
     /// Build from each id's bytes (`None` or empty: never allowed, e.g. special tokens).
     pub fn new(token_bytes: Vec<Option<Vec<u8>>>, size: u32, eos: Vec<u32>) -> Result<Self> {
         if (token_bytes.len() as u64) > size as u64 {
-            return Err(CoreError::BadVocab(format!("{} tokens but logits width {size}", token_bytes.len())));
+            return Err(CoreError::BadVocab(format!(
+                "{} tokens but logits width {size}",
+                token_bytes.len()
+            )));
         }
         if let Some(&bad) = eos.iter().find(|&&e| e >= size) {
-            return Err(CoreError::BadVocab(format!("end-of-sequence id {bad} is not below the logits width {size}")));
+            return Err(CoreError::BadVocab(format!(
+                "end-of-sequence id {bad} is not below the logits width {size}"
+            )));
         }
         let token_bytes: Vec<Option<Box<[u8]>>> = token_bytes
             .into_iter()
             .map(|b| b.filter(|b| !b.is_empty()).map(Vec::into_boxed_slice))
             .collect();
-        let mut ids: Vec<u32> = (0..token_bytes.len() as u32).filter(|&i| token_bytes[i as usize].is_some()).collect();
-        ids.sort_by(|&a, &b| token_bytes[a as usize].cmp(&token_bytes[b as usize]).then(a.cmp(&b)));
-        let mut nodes = vec![TrieNode { byte: 0, depth: 0, end: 0, tok_lo: 0, tok_hi: 0 }];
+        let mut ids: Vec<u32> = (0..token_bytes.len() as u32)
+            .filter(|&i| token_bytes[i as usize].is_some())
+            .collect();
+        ids.sort_by(|&a, &b| {
+            token_bytes[a as usize]
+                .cmp(&token_bytes[b as usize])
+                .then(a.cmp(&b))
+        });
+        let mut nodes = vec![TrieNode {
+            byte: 0,
+            depth: 0,
+            end: 0,
+            tok_lo: 0,
+            tok_hi: 0,
+        }];
         let mut token_ids: Vec<u32> = Vec::with_capacity(ids.len());
         let mut path: Vec<usize> = vec![0];
         let mut prev: &[u8] = &[];
@@ -55,7 +72,13 @@ impl Vocab {
                 nodes[done].end = nodes.len() as u32;
             }
             for (d, &byte) in bytes.iter().enumerate().skip(common) {
-                nodes.push(TrieNode { byte, depth: d as u32 + 1, end: 0, tok_lo: 0, tok_hi: 0 });
+                nodes.push(TrieNode {
+                    byte,
+                    depth: d as u32 + 1,
+                    end: 0,
+                    tok_lo: 0,
+                    tok_hi: 0,
+                });
                 path.push(nodes.len() - 1);
             }
             max_depth = max_depth.max(bytes.len());
@@ -73,7 +96,14 @@ impl Vocab {
         for &i in &path {
             nodes[i].end = total;
         }
-        Ok(Vocab { size, eos, nodes, token_ids, max_depth, token_bytes })
+        Ok(Vocab {
+            size,
+            eos,
+            nodes,
+            token_ids,
+            max_depth,
+            token_bytes,
+        })
     }
 
     /// The bytes of a token (`None` for special tokens and ids without bytes).
@@ -136,8 +166,10 @@ mod tests {
 
     #[test]
     fn trie_holds_every_token_once_in_depth_first_order() {
-        let toks: Vec<Option<Vec<u8>>> =
-            ["ab", "a", "abc", "b", "", "ab", "ba"].iter().map(|s| Some(s.as_bytes().to_vec())).collect();
+        let toks: Vec<Option<Vec<u8>>> = ["ab", "a", "abc", "b", "", "ab", "ba"]
+            .iter()
+            .map(|s| Some(s.as_bytes().to_vec()))
+            .collect();
         let v = Vocab::new(toks, 10, vec![9]).unwrap();
         let mut seen = v.token_ids.clone();
         seen.sort();

@@ -7,7 +7,12 @@ use crate::vocab::Vocab;
 /// Call `visit(token, state_after)` for every token whose bytes, read from `state`, stay alive.
 ///
 /// Shared prefixes are stepped once; a prefix that dies skips its whole subtree.
-pub fn walk_tokens(dfa: &mut LazyDfa, vocab: &Vocab, state: u32, mut visit: impl FnMut(u32, u32)) -> Result<()> {
+pub fn walk_tokens(
+    dfa: &mut LazyDfa,
+    vocab: &Vocab,
+    state: u32,
+    mut visit: impl FnMut(u32, u32),
+) -> Result<()> {
     if state == DEAD {
         return Ok(());
     }
@@ -36,7 +41,9 @@ pub fn walk_tokens(dfa: &mut LazyDfa, vocab: &Vocab, state: u32, mut visit: impl
 /// The allowed-token bitmask of `state` (`u32` words, bit `i % 32` of word `i / 32`), EOS set when accepting.
 pub fn mask(dfa: &mut LazyDfa, vocab: &Vocab, state: u32) -> Result<Vec<u32>> {
     let mut words = vec![0u32; vocab.num_words()];
-    walk_tokens(dfa, vocab, state, |tok, _| words[(tok >> 5) as usize] |= 1 << (tok & 31))?;
+    walk_tokens(dfa, vocab, state, |tok, _| {
+        words[(tok >> 5) as usize] |= 1 << (tok & 31)
+    })?;
     if state != DEAD && dfa.is_accepting(state) {
         for &e in &vocab.eos {
             words[(e >> 5) as usize] |= 1 << (e & 31);

@@ -23,9 +23,21 @@ pub enum Node {
     Chars(Vec<(u32, u32)>),
     Concat(Vec<u32>),
     Alt(Vec<u32>),
-    Repeat { item: u32, min: u32, max: Option<u32> },
-    ByteDfa { num_states: u32, moves: Vec<(u32, u8, u8, u32)>, accept: Vec<u32> },
-    NodeGraph { num_states: u32, edges: Vec<(u32, Option<u32>, u32)>, accept: Vec<u32> },
+    Repeat {
+        item: u32,
+        min: u32,
+        max: Option<u32>,
+    },
+    ByteDfa {
+        num_states: u32,
+        moves: Vec<(u32, u8, u8, u32)>,
+        accept: Vec<u32>,
+    },
+    NodeGraph {
+        num_states: u32,
+        edges: Vec<(u32, Option<u32>, u32)>,
+        accept: Vec<u32>,
+    },
 }
 
 /// A decoded constraint: the node table and the root of each pattern.
@@ -42,12 +54,18 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn bad(&self, reason: impl Into<String>) -> CoreError {
-        CoreError::BadIr { offset: self.pos, reason: reason.into() }
+        CoreError::BadIr {
+            offset: self.pos,
+            reason: reason.into(),
+        }
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.data.len() - self.pos < n {
-            return Err(self.bad(format!("needs {n} more bytes, {} left", self.data.len() - self.pos)));
+            return Err(self.bad(format!(
+                "needs {n} more bytes, {} left",
+                self.data.len() - self.pos
+            )));
         }
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -75,7 +93,9 @@ impl<'a> Reader<'a> {
     fn child(&mut self, below: usize) -> Result<u32> {
         let id = self.u32()?;
         if id as usize >= below {
-            return Err(self.bad(format!("node {below} refers to node {id}, which is not earlier")));
+            return Err(self.bad(format!(
+                "node {below} refers to node {id}, which is not earlier"
+            )));
         }
         Ok(id)
     }
@@ -93,7 +113,9 @@ impl<'a> Reader<'a> {
     fn state(&mut self, num_states: u32) -> Result<u32> {
         let q = self.u32()?;
         if q >= num_states {
-            return Err(self.bad(format!("automaton state {q} out of range (0..{num_states})")));
+            return Err(self.bad(format!(
+                "automaton state {q} out of range (0..{num_states})"
+            )));
         }
         Ok(q)
     }
@@ -103,11 +125,16 @@ impl<'a> Reader<'a> {
 pub fn decode(data: &[u8]) -> Result<Ir> {
     let mut r = Reader { data, pos: 0 };
     if r.take(4)? != MAGIC {
-        return Err(CoreError::BadIr { offset: 0, reason: "missing CNIR magic".into() });
+        return Err(CoreError::BadIr {
+            offset: 0,
+            reason: "missing CNIR magic".into(),
+        });
     }
     let version = r.u32()?;
     if version != VERSION {
-        return Err(r.bad(format!("version {version}, this core reads version {VERSION}")));
+        return Err(r.bad(format!(
+            "version {version}, this core reads version {VERSION}"
+        )));
     }
     let n = r.count(1)?;
     let mut nodes = Vec::with_capacity(n);
@@ -137,7 +164,11 @@ pub fn decode(data: &[u8]) -> Result<Ir> {
                 for _ in 0..k {
                     items.push(r.child(i)?);
                 }
-                if tag == 3 { Node::Concat(items) } else { Node::Alt(items) }
+                if tag == 3 {
+                    Node::Concat(items)
+                } else {
+                    Node::Alt(items)
+                }
             }
             5 => {
                 let item = r.child(i)?;
@@ -166,7 +197,11 @@ pub fn decode(data: &[u8]) -> Result<Ir> {
                     moves.push((src, lo, hi, dst));
                 }
                 let accept = r.states(num_states)?;
-                Node::ByteDfa { num_states, moves, accept }
+                Node::ByteDfa {
+                    num_states,
+                    moves,
+                    accept,
+                }
             }
             7 => {
                 let num_states = r.u32()?;
@@ -183,13 +218,19 @@ pub fn decode(data: &[u8]) -> Result<Ir> {
                     } else if (label as usize) < i {
                         Some(label)
                     } else {
-                        return Err(r.bad(format!("node {i} refers to node {label}, which is not earlier")));
+                        return Err(r.bad(format!(
+                            "node {i} refers to node {label}, which is not earlier"
+                        )));
                     };
                     let dst = r.state(num_states)?;
                     edges.push((src, label, dst));
                 }
                 let accept = r.states(num_states)?;
-                Node::NodeGraph { num_states, edges, accept }
+                Node::NodeGraph {
+                    num_states,
+                    edges,
+                    accept,
+                }
             }
             other => return Err(r.bad(format!("unknown node tag {other}"))),
         };
@@ -230,7 +271,11 @@ pub fn encode(ir: &Ir) -> Vec<u8> {
                 }
             }
             Node::Concat(items) | Node::Alt(items) => {
-                out.push(if matches!(node, Node::Concat(_)) { 3 } else { 4 });
+                out.push(if matches!(node, Node::Concat(_)) {
+                    3
+                } else {
+                    4
+                });
                 put(&mut out, items.len() as u32);
                 for &i in items {
                     put(&mut out, i);
@@ -242,7 +287,11 @@ pub fn encode(ir: &Ir) -> Vec<u8> {
                 put(&mut out, *min);
                 put(&mut out, max.unwrap_or(UNBOUNDED));
             }
-            Node::ByteDfa { num_states, moves, accept } => {
+            Node::ByteDfa {
+                num_states,
+                moves,
+                accept,
+            } => {
                 out.push(6);
                 put(&mut out, *num_states);
                 put(&mut out, moves.len() as u32);
@@ -257,7 +306,11 @@ pub fn encode(ir: &Ir) -> Vec<u8> {
                     put(&mut out, q);
                 }
             }
-            Node::NodeGraph { num_states, edges, accept } => {
+            Node::NodeGraph {
+                num_states,
+                edges,
+                accept,
+            } => {
                 out.push(7);
                 put(&mut out, *num_states);
                 put(&mut out, edges.len() as u32);

@@ -20,7 +20,9 @@ impl Rng {
     }
 }
 
-const ALPHABET: &[&str] = &["a", "b", "c", "0", "1", "-", ".", " ", "é", "日", "😀", "\"", "\\"];
+const ALPHABET: &[&str] = &[
+    "a", "b", "c", "0", "1", "-", ".", " ", "é", "日", "😀", "\"", "\\",
+];
 
 /// Every string of up to 3 symbols of the alphabet, plus some random longer ones, plus raw bytes.
 fn test_vocab(rng: &mut Rng) -> Vocab {
@@ -39,7 +41,9 @@ fn test_vocab(rng: &mut Rng) -> Vocab {
     }
     for _ in 0..300 {
         let len = 4 + rng.below(8);
-        let s: String = (0..len).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize]).collect();
+        let s: String = (0..len)
+            .map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize])
+            .collect();
         toks.push(Some(s.into_bytes()));
     }
     for b in [0x80u8, 0xC3, 0xE6, 0xF0, 0xFF] {
@@ -81,7 +85,9 @@ fn check(ir_bytes: &[u8], vocab: &Vocab, rng: &mut Rng) -> usize {
             assert_eq!(fast, brute_force(&mut reg, vocab, state));
             compared += 1;
             let allowed: Vec<u32> = (0..vocab.size)
-                .filter(|&i| fast[(i >> 5) as usize] >> (i & 31) & 1 == 1 && vocab.token_bytes(i).is_some())
+                .filter(|&i| {
+                    fast[(i >> 5) as usize] >> (i & 31) & 1 == 1 && vocab.token_bytes(i).is_some()
+                })
                 .collect();
             if allowed.is_empty() {
                 break;
@@ -107,7 +113,11 @@ fn golden_fixtures_match_brute_force() {
         }
         let data = std::fs::read(&path).unwrap();
         let ir = wire::decode(&data).unwrap();
-        assert_eq!(wire::encode(&ir), data, "{path:?} re-encodes to the same bytes");
+        assert_eq!(
+            wire::encode(&ir),
+            data,
+            "{path:?} re-encodes to the same bytes"
+        );
         assert!(check(&data, &vocab, &mut rng) > 0, "{path:?}");
         files += 1;
     }
@@ -115,9 +125,17 @@ fn golden_fixtures_match_brute_force() {
 }
 
 fn random_node(rng: &mut Rng, nodes: &mut Vec<Node>, depth: u32) -> u32 {
-    let kind = if depth > 3 { rng.below(3) } else { rng.below(7) };
+    let kind = if depth > 3 {
+        rng.below(3)
+    } else {
+        rng.below(7)
+    };
     let node = match kind {
-        0 => Node::Bytes(ALPHABET[rng.below(ALPHABET.len() as u64) as usize].as_bytes().to_vec()),
+        0 => Node::Bytes(
+            ALPHABET[rng.below(ALPHABET.len() as u64) as usize]
+                .as_bytes()
+                .to_vec(),
+        ),
         1 => {
             let lo = [0x30, 0x61, 0xE0, 0x65E5, 0x1F600][rng.below(5) as usize];
             Node::Chars(vec![(lo, lo + rng.below(30) as u32)])
@@ -126,17 +144,29 @@ fn random_node(rng: &mut Rng, nodes: &mut Vec<Node>, depth: u32) -> u32 {
         3 | 4 => {
             let k = 1 + rng.below(3);
             let items = (0..k).map(|_| random_node(rng, nodes, depth + 1)).collect();
-            if kind == 3 { Node::Concat(items) } else { Node::Alt(items) }
+            if kind == 3 {
+                Node::Concat(items)
+            } else {
+                Node::Alt(items)
+            }
         }
         5 => {
             let item = random_node(rng, nodes, depth + 1);
             let min = rng.below(3) as u32;
-            let max = if rng.below(2) == 0 { None } else { Some(min + rng.below(3) as u32) };
+            let max = if rng.below(2) == 0 {
+                None
+            } else {
+                Some(min + rng.below(3) as u32)
+            };
             Node::Repeat { item, min, max }
         }
         _ => {
             let label = random_node(rng, nodes, depth + 1);
-            Node::NodeGraph { num_states: 2, edges: vec![(0, Some(label), 1), (1, None, 0)], accept: vec![1] }
+            Node::NodeGraph {
+                num_states: 2,
+                edges: vec![(0, Some(label), 1), (1, None, 0)],
+                accept: vec![1],
+            }
         }
     };
     nodes.push(node);
@@ -151,7 +181,10 @@ fn random_ir_matches_brute_force() {
     for _ in 0..60 {
         let mut nodes = Vec::new();
         let root = random_node(&mut rng, &mut nodes, 0);
-        let ir = Ir { nodes, roots: vec![root] };
+        let ir = Ir {
+            nodes,
+            roots: vec![root],
+        };
         compared += check(&wire::encode(&ir), &vocab, &mut rng);
     }
     assert!(compared > 300, "{compared}");
@@ -162,9 +195,15 @@ fn malformed_ir_is_an_error_never_a_panic() {
     let mut rng = Rng(777);
     let mut nodes = Vec::new();
     let root = random_node(&mut rng, &mut nodes, 0);
-    let good = wire::encode(&Ir { nodes, roots: vec![root] });
+    let good = wire::encode(&Ir {
+        nodes,
+        roots: vec![root],
+    });
     for cut in 0..good.len() {
-        assert!(matches!(wire::decode(&good[..cut]), Err(CoreError::BadIr { .. })), "cut at {cut}");
+        assert!(
+            matches!(wire::decode(&good[..cut]), Err(CoreError::BadIr { .. })),
+            "cut at {cut}"
+        );
     }
     for _ in 0..2_000 {
         let mut bad = good.clone();
@@ -179,21 +218,70 @@ fn malformed_ir_is_an_error_never_a_panic() {
 #[test]
 fn limits_are_errors() {
     let a = Node::Alt(vec![0, 1]);
-    let nodes = vec![Node::Bytes(b"a".to_vec()), Node::Bytes(b"b".to_vec()), a, Node::Repeat { item: 2, min: 0, max: None }];
+    let nodes = vec![
+        Node::Bytes(b"a".to_vec()),
+        Node::Bytes(b"b".to_vec()),
+        a,
+        Node::Repeat {
+            item: 2,
+            min: 0,
+            max: None,
+        },
+    ];
     let mut nodes2 = nodes.clone();
-    nodes2.push(Node::Repeat { item: 2, min: 12, max: Some(12) });
+    nodes2.push(Node::Repeat {
+        item: 2,
+        min: 12,
+        max: Some(12),
+    });
     nodes2.push(Node::Concat(vec![3, 0, 4]));
-    let ir = wire::encode(&Ir { nodes: nodes2, roots: vec![5] });
+    let ir = wire::encode(&Ir {
+        nodes: nodes2,
+        roots: vec![5],
+    });
     let mut reg = Regular::compile(&ir, 300, 100_000).unwrap();
-    assert!(matches!(reg.dfa.explore(), Err(CoreError::LimitExceeded { what: "DFA states", limit: 300, .. })));
+    assert!(matches!(
+        reg.dfa.explore(),
+        Err(CoreError::LimitExceeded {
+            what: "DFA states",
+            limit: 300,
+            ..
+        })
+    ));
     let empty_repeat = wire::encode(&Ir {
-        nodes: vec![Node::Empty, Node::Repeat { item: 0, min: 4_000_000_000, max: None }],
+        nodes: vec![
+            Node::Empty,
+            Node::Repeat {
+                item: 0,
+                min: 4_000_000_000,
+                max: None,
+            },
+        ],
         roots: vec![1],
     });
-    assert!(matches!(Regular::compile(&empty_repeat, 300, 1_000), Err(CoreError::LimitExceeded { what: "NFA states", .. })));
+    assert!(matches!(
+        Regular::compile(&empty_repeat, 300, 1_000),
+        Err(CoreError::LimitExceeded {
+            what: "NFA states",
+            ..
+        })
+    ));
     let big = wire::encode(&Ir {
-        nodes: vec![Node::Bytes(b"abc".to_vec()), Node::Repeat { item: 0, min: 1_000_000, max: Some(1_000_000) }],
+        nodes: vec![
+            Node::Bytes(b"abc".to_vec()),
+            Node::Repeat {
+                item: 0,
+                min: 1_000_000,
+                max: Some(1_000_000),
+            },
+        ],
         roots: vec![1],
     });
-    assert!(matches!(Regular::compile(&big, 300, 10_000), Err(CoreError::LimitExceeded { what: "NFA states", .. })));
+    assert!(matches!(
+        Regular::compile(&big, 300, 10_000),
+        Err(CoreError::LimitExceeded {
+            what: "NFA states",
+            ..
+        })
+    ));
 }

@@ -29,7 +29,11 @@ fn to_py(py: Python<'_>, err: CoreError) -> PyErr {
 }
 
 fn internal(py: Python<'_>, what: &str) -> PyErr {
-    match py.import("constrain.errors").and_then(|m| m.getattr("InternalError")).and_then(|cls| cls.call1((what,))) {
+    match py
+        .import("constrain.errors")
+        .and_then(|m| m.getattr("InternalError"))
+        .and_then(|cls| cls.call1((what,)))
+    {
         Ok(exc) => PyErr::from_value(exc),
         Err(_) => PyRuntimeError::new_err(what.to_string()),
     }
@@ -57,10 +61,14 @@ fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Failure> + Sen
     match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(Failure::Core(e))) => Err(to_py(py, e)),
-        Ok(Err(Failure::Poisoned)) => {
-            Err(internal(py, "the native engine of this constraint failed earlier and is no longer usable"))
-        }
-        Err(_) => Err(internal(py, "internal error in the native engine (a bug; please report it)")),
+        Ok(Err(Failure::Poisoned)) => Err(internal(
+            py,
+            "the native engine of this constraint failed earlier and is no longer usable",
+        )),
+        Err(_) => Err(internal(
+            py,
+            "internal error in the native engine (a bug; please report it)",
+        )),
     }
 }
 
@@ -89,7 +97,13 @@ struct NativeVocab {
 #[pymethods]
 impl NativeVocab {
     #[new]
-    fn new(py: Python<'_>, data: &[u8], lengths: Vec<i64>, size: u32, eos: Vec<u32>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        data: &[u8],
+        lengths: Vec<i64>,
+        size: u32,
+        eos: Vec<u32>,
+    ) -> PyResult<Self> {
         let mut tokens = Vec::with_capacity(lengths.len());
         let mut pos = 0usize;
         for &n in &lengths {
@@ -99,13 +113,17 @@ impl NativeVocab {
             }
             let end = pos + n as usize;
             if end > data.len() {
-                return Err(PyValueError::new_err("token lengths exceed the byte buffer"));
+                return Err(PyValueError::new_err(
+                    "token lengths exceed the byte buffer",
+                ));
             }
             tokens.push(Some(data[pos..end].to_vec()));
             pos = end;
         }
         let vocab = guarded(py, move || Ok(Vocab::new(tokens, size, eos)?))?;
-        Ok(NativeVocab { inner: Arc::new(vocab) })
+        Ok(NativeVocab {
+            inner: Arc::new(vocab),
+        })
     }
 
     /// Number of trie nodes (distinct token prefixes).
@@ -123,9 +141,18 @@ struct NativeRegular {
 #[pymethods]
 impl NativeRegular {
     #[new]
-    fn new(py: Python<'_>, ir: Vec<u8>, max_states: usize, max_nfa_states: usize) -> PyResult<Self> {
-        let regular = guarded(py, move || Ok(Regular::compile(&ir, max_states, max_nfa_states)?))?;
-        Ok(NativeRegular { inner: Arc::new(Mutex::new(regular)) })
+    fn new(
+        py: Python<'_>,
+        ir: Vec<u8>,
+        max_states: usize,
+        max_nfa_states: usize,
+    ) -> PyResult<Self> {
+        let regular = guarded(py, move || {
+            Ok(Regular::compile(&ir, max_states, max_nfa_states)?)
+        })?;
+        Ok(NativeRegular {
+            inner: Arc::new(Mutex::new(regular)),
+        })
     }
 
     #[getter]
@@ -155,7 +182,12 @@ impl NativeRegular {
         })
     }
 
-    fn forced_bytes<'py>(&self, py: Python<'py>, state: u32, limit: usize) -> PyResult<Bound<'py, PyBytes>> {
+    fn forced_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        state: u32,
+        limit: usize,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let out = guarded(py, || {
             let mut r = lock(&self.inner)?;
             check_state(&r, state)?;
@@ -200,7 +232,12 @@ impl NativeMasks {
     }
 
     /// The mask of tokens after which the output can still finish within `remaining - 1` tokens.
-    fn budget_mask<'py>(&self, py: Python<'py>, state: u32, remaining: i64) -> PyResult<Bound<'py, PyBytes>> {
+    fn budget_mask<'py>(
+        &self,
+        py: Python<'py>,
+        state: u32,
+        remaining: i64,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let words = guarded(py, || {
             let mut r = lock(&self.regular)?;
             check_state(&r, state)?;
@@ -274,7 +311,11 @@ fn compute_masks<'py>(
             }
         }
     }
-    let limit = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    let limit = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
     let workers = limit.min(groups.len()).max(1);
     let results = guarded(py, || {
         let mut out: Vec<Option<Vec<u32>>> = vec![None; jobs.len()];
@@ -287,7 +328,13 @@ fn compute_masks<'py>(
         let computed: Vec<Result<Vec<(usize, Vec<u32>)>, Failure>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|w| {
-                    let mine: Vec<usize> = groups.iter().skip(w).step_by(workers).flatten().copied().collect();
+                    let mine: Vec<usize> = groups
+                        .iter()
+                        .skip(w)
+                        .step_by(workers)
+                        .flatten()
+                        .copied()
+                        .collect();
                     let jobs = &jobs;
                     scope.spawn(move || {
                         let mut done = Vec::with_capacity(mine.len());
@@ -298,7 +345,10 @@ fn compute_masks<'py>(
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or(Err(Failure::Poisoned))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(Failure::Poisoned)))
+                .collect()
         });
         for part in computed {
             for (i, words) in part? {
@@ -307,7 +357,10 @@ fn compute_masks<'py>(
         }
         Ok(out)
     })?;
-    Ok(results.iter().map(|w| words_to_bytes(py, w.as_deref().unwrap_or(&[]))).collect())
+    Ok(results
+        .iter()
+        .map(|w| words_to_bytes(py, w.as_deref().unwrap_or(&[])))
+        .collect())
 }
 
 /// Why a table walk stopped: a core limit, or the Python callback raised.
@@ -331,11 +384,18 @@ impl Parser for PyParser<'_> {
     type Error = WalkError;
 
     fn allowed(&mut self, parse: u32) -> Result<Vec<u64>, WalkError> {
-        self.obj.call_method1("allowed", (parse,)).and_then(|v| v.extract::<Vec<u64>>()).map_err(WalkError::Py)
+        self.obj
+            .call_method1("allowed", (parse,))
+            .and_then(|v| v.extract::<Vec<u64>>())
+            .map_err(WalkError::Py)
     }
 
     fn advance(&mut self, parse: u32, tag: u32) -> Result<u32, WalkError> {
-        let next: i64 = self.obj.call_method1("advance", (parse, tag)).and_then(|v| v.extract()).map_err(WalkError::Py)?;
+        let next: i64 = self
+            .obj
+            .call_method1("advance", (parse, tag))
+            .and_then(|v| v.extract())
+            .map_err(WalkError::Py)?;
         Ok(if next < 0 { NO_PARSE } else { next as u32 })
     }
 }
@@ -345,7 +405,10 @@ fn walk_result<T>(py: Python<'_>, found: std::thread::Result<Result<T, WalkError
         Ok(Ok(v)) => Ok(v),
         Ok(Err(WalkError::Core(e))) => Err(to_py(py, e)),
         Ok(Err(WalkError::Py(e))) => Err(e),
-        Err(_) => Err(internal(py, "internal error in the native engine (a bug; please report it)")),
+        Err(_) => Err(internal(
+            py,
+            "internal error in the native engine (a bug; please report it)",
+        )),
     }
 }
 
@@ -372,7 +435,9 @@ impl NativeGrammar {
             let lex = constrain_core::dfa::LazyDfa::new(&nfa, max_states)?;
             HypMachine::new(lex, &follow_class, forbidden, max_sets)
         };
-        Ok(NativeGrammar { inner: build().map_err(|e| to_py(py, e))? })
+        Ok(NativeGrammar {
+            inner: build().map_err(|e| to_py(py, e))?,
+        })
     }
 
     #[getter]
@@ -391,14 +456,26 @@ impl NativeGrammar {
     }
 
     /// The set after `data` (0 once nothing survives).
-    fn run(&mut self, py: Python<'_>, parser: Bound<'_, PyAny>, set: u32, data: &[u8]) -> PyResult<u32> {
+    fn run(
+        &mut self,
+        py: Python<'_>,
+        parser: Bound<'_, PyAny>,
+        set: u32,
+        data: &[u8],
+    ) -> PyResult<u32> {
         let mut p = PyParser { obj: parser };
         let found = catch_unwind(AssertUnwindSafe(|| self.inner.run(&mut p, set, data)));
         walk_result(py, found)
     }
 
     /// The allowed-token words of `set` (no end-of-sequence bits).
-    fn mask<'py>(&mut self, py: Python<'py>, parser: Bound<'py, PyAny>, vocab: &NativeVocab, set: u32) -> PyResult<Bound<'py, PyBytes>> {
+    fn mask<'py>(
+        &mut self,
+        py: Python<'py>,
+        parser: Bound<'py, PyAny>,
+        vocab: &NativeVocab,
+        set: u32,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let vocab = vocab.inner.clone();
         let mut p = PyParser { obj: parser };
         let found = catch_unwind(AssertUnwindSafe(|| self.inner.mask(&mut p, &vocab, set)));
@@ -410,7 +487,9 @@ impl NativeGrammar {
 /// Whether the IR's language is empty.
 #[pyfunction]
 fn is_empty(py: Python<'_>, ir: Vec<u8>, max_nfa_states: usize) -> PyResult<bool> {
-    guarded(py, move || Ok(constrain_core::ops::is_empty(&ir, max_nfa_states)?))
+    guarded(py, move || {
+        Ok(constrain_core::ops::is_empty(&ir, max_nfa_states)?)
+    })
 }
 
 /// A trimmed byte DFA `(num_states, moves, accepting)` for the product of the operands (strings each
@@ -427,7 +506,14 @@ fn product(
     if irs.len() != negate.len() {
         return Err(PyValueError::new_err("one negate flag per operand"));
     }
-    let found = guarded(py, move || Ok(constrain_core::ops::product(&irs, &negate, max_states, max_nfa_states)?))?;
+    let found = guarded(py, move || {
+        Ok(constrain_core::ops::product(
+            &irs,
+            &negate,
+            max_states,
+            max_nfa_states,
+        )?)
+    })?;
     Ok(found.map(|d| (d.num_states, d.moves, d.accept)))
 }
 
