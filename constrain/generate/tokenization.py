@@ -18,7 +18,6 @@ the way it was trained on; the text itself is the model's.
 from __future__ import annotations
 
 import bisect
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..errors import TokenRejected
 from ..mask.matcher import Matcher
+from ..vocab.derived import per_vocabulary
 from ..vocab.vocabulary import Vocabulary
 
 
@@ -49,16 +49,10 @@ class PrefixIndex:
         return self.ids[lo:hi]
 
 
-_INDEXES: "weakref.WeakKeyDictionary[Vocabulary, PrefixIndex]" = weakref.WeakKeyDictionary()
-
-
+@per_vocabulary
 def prefix_index(vocab: Vocabulary) -> PrefixIndex:
     """The prefix index of ``vocab``, built once per vocabulary."""
-    found = _INDEXES.get(vocab)
-    if found is None:
-        found = PrefixIndex(vocab)
-        _INDEXES[vocab] = found
-    return found
+    return PrefixIndex(vocab)
 
 
 def any_allowed(words: np.ndarray, ids: np.ndarray) -> bool:

@@ -49,7 +49,7 @@ def fill_masks(
     for matcher, row, left in zip(matchers, rows, budgets):
         cache = getattr(matcher, "cache", None)
         if isinstance(matcher, DFAMatcher) and isinstance(cache, NativeMaskCache) and not matcher.is_finished():
-            words = cache._lookup(matcher.state) if left is None else cache._budget_masks.get((matcher.state, left))
+            words = cache.cached(matcher.state, left)
             if words is None:
                 pending.append((row, cache, matcher.state, left))
                 continue
@@ -64,10 +64,7 @@ def fill_masks(
     computed = native.compute_masks([(cache.core, state, left) for _row, cache, state, left in pending])
     for (row, cache, state, left), raw in zip(pending, computed):
         words = _words(raw)
-        if left is None:
-            cache._store(state, words)
-        else:
-            cache._remember_budget(state, left, words)
-            if not words.any():
-                words = cache.mask(state)
+        cache.remember(state, left, words)
+        if left is not None and not words.any():
+            words = cache.mask(state)
         out[row] = words

@@ -157,7 +157,7 @@ class GrammarMaskCache:
         self.engine = engine
         self.vocab = vocab
         self.follows = len(engine.lexer.follow_sets) > 1
-        self.view = _TrieView(vocab.trie, engine)
+        self._view: _TrieView | None = None
         self._slice_views: dict[str, _TrieView] = {}
         self._slice_of: dict[tuple[int, int], Slice | None] = {}
         self.max_bytes = max_bytes
@@ -169,6 +169,13 @@ class GrammarMaskCache:
         self.empty_words = np.zeros(num_words(vocab.size), dtype=np.int32)
         self._distances: "GrammarDistances | None" = None
         self.table = GrammarTable(native, engine, vocab) if native is not None else None
+
+    @property
+    def view(self) -> "_TrieView":
+        """The Python walk's view of the vocabulary trie (built on first use: the native walk needs none)."""
+        if self._view is None:
+            self._view = _TrieView(self.vocab.trie, self.engine)
+        return self._view
 
     @property
     def distances(self) -> "GrammarDistances":

@@ -66,7 +66,7 @@ class GrammarTable:
         self.core = native.NativeGrammar(encode_ir(lexer.nodes), lexer.max_states,
                                          [int(c) for c in lexer.follow_class], forbidden, max_sets)
         self.parser = ParserBridge(engine)
-        self.vocab = native_vocabulary(native, vocab)
+        self.vocab = native_vocabulary(vocab)
         self._lock = threading.Lock()
 
     def initial(self) -> int:

@@ -7,7 +7,6 @@ same constraint and vocabulary, so a repeated state costs one dictionary lookup.
 """
 from __future__ import annotations
 
-import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from ..errors import LimitExceeded, TokenRejected
 from ..regex.dfa import DEAD, LazyDFA
+from ..vocab.derived import per_vocabulary
 from ..vocab.vocabulary import Vocabulary
 from .budget import BudgetTable
 from .bitmask import allowed_ids, is_allowed, num_words, pack
@@ -98,16 +98,10 @@ class Matcher(ABC):
         return 0 <= token_id < self.vocab.size and is_allowed(self.mask(), token_id)
 
 
-_SLICES: "weakref.WeakKeyDictionary[Vocabulary, VocabularySlices]" = weakref.WeakKeyDictionary()
-
-
+@per_vocabulary
 def vocabulary_slices(vocab: Vocabulary) -> VocabularySlices:
     """The slice tables of ``vocab``, built once and shared by every constraint."""
-    found = _SLICES.get(vocab)
-    if found is None:
-        found = VocabularySlices(vocab)
-        _SLICES[vocab] = found
-    return found
+    return VocabularySlices(vocab)
 
 
 class MaskMemo:

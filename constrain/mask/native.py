@@ -5,28 +5,24 @@ int32 words of one row, memoized here by automaton state like :class:`~constrain
 """
 from __future__ import annotations
 
-import weakref
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ..vocab.derived import per_vocabulary
 from ..vocab.vocabulary import Vocabulary
 from .matcher import DEFAULT_CACHE_BYTES, MaskMemo
 
-_VOCABS: "weakref.WeakKeyDictionary[Vocabulary, Any]" = weakref.WeakKeyDictionary()
+@per_vocabulary
+def native_vocabulary(vocab: Vocabulary) -> Any:
+    """The core's copy of ``vocab``: every id's bytes in one buffer plus lengths (built once per vocabulary)."""
+    from .. import _native
 
-
-def native_vocabulary(native: ModuleType, vocab: Vocabulary) -> Any:
-    """The core's copy of ``vocab`` (built once per vocabulary)."""
-    found = _VOCABS.get(vocab)
-    if found is None:
-        tokens = vocab.token_bytes
-        data = b"".join(b for b in tokens if b)
-        lengths = [len(b) if b else -1 for b in tokens]
-        found = native.NativeVocab(data, lengths, vocab.size, sorted(vocab.eos_token_ids))
-        _VOCABS[vocab] = found
-    return found
+    tokens = vocab.token_bytes
+    data = b"".join(b for b in tokens if b)
+    lengths = [len(b) if b else -1 for b in tokens]
+    return _native.NativeVocab(data, lengths, vocab.size, sorted(vocab.eos_token_ids))
 
 
 class NativeDFA:
@@ -72,8 +68,19 @@ class NativeMaskCache(MaskMemo):
         super().__init__(vocab, max_bytes)
         self.native = native
         self.dfa = dfa
-        self.core = native.NativeMasks(dfa.core, native_vocabulary(native, vocab))
+        self.core = native.NativeMasks(dfa.core, native_vocabulary(vocab))
         self._budget_masks: dict[tuple[int, int], np.ndarray] = {}
+
+    def cached(self, state: int, remaining: int | None = None) -> np.ndarray | None:
+        """The memoized mask (budget mask when ``remaining`` is given) of ``state``, or ``None``."""
+        return self._lookup(state) if remaining is None else self._budget_masks.get((state, remaining))
+
+    def remember(self, state: int, remaining: int | None, words: np.ndarray) -> None:
+        """Memoize a mask computed elsewhere (a batch call)."""
+        if remaining is None:
+            self._store(state, words)
+        else:
+            self._remember_budget(state, remaining, words)
 
     def mask(self, state: int) -> np.ndarray:
         """The allowed tokens of ``state`` as int32 words (EOS included when accepting); read-only."""
